@@ -1,1 +1,7 @@
-export const PACKAGE = '@writ/cli';
+/**
+ * @writ/cli: the `writ` command. Its modules are exported for tests and embedding.
+ * @packageDocumentation
+ */
+export { EXIT, UserError } from './errors.js';
+export { readPolicySources, displayPath } from './io/policy-files.js';
+export { loadPolicyFrom } from './io/load-policy.js';

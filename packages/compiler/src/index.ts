@@ -1,1 +1,12 @@
-export const PACKAGE = '@writ/compiler';
+/**
+ * @writ/compiler: `.writ` source to diagnostics and decision-table artifacts.
+ * @packageDocumentation
+ */
+export { compile, sliceSpan, type CompileResult, type Source } from './compile.js';
+export { DIAGNOSTIC_CODES, sortDiagnostics, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostics.js';
+export { parseSource } from './syntax/parse.js';
+export { KEYWORDS } from './syntax/lexer.js';
+export { grammarRuleNames } from './syntax/parser.js';
+export type * as Ast from './syntax/ast.js';
+export { parseDuration, formatDuration } from './units.js';
+export { typeName } from './semantics/check-expr.js';

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * The `writ` command.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { runCheck } from './commands/check.js';
+import { runCompile } from './commands/compile.js';
+import { runDecide } from './commands/decide.js';
+import { EXIT, UserError } from './errors.js';
+import { PolicyCompileError } from './io/load-policy.js';
+import { renderDiagnostic } from './render/diagnostics.js';
+import { colorEnabled } from './render/style.js';
+import { VERSION } from './version.js';
+
+const EXIT_HELP = `
+Exit codes:
+  0   success (decide: a decision was printed, whatever its effect)
+  1   the policy has errors (check, compile)
+  2   usage error: unknown option, missing argument, unreadable file
+  3   the policy given to decide did not compile, or the artifact was refused
+  70  internal error (a bug in writ: please report it)
+
+Examples:
+  writ check examples/customer-support
+  writ compile examples/customer-support -o policy.json
+  writ decide --policy policy.json --request examples/customer-support/requests/refund-small.json
+  echo '{"agent":{"id":"refund-agent"},"tool":"issue_refund","args":{…}}' | writ decide --policy examples/customer-support --request -
+`;
+
+function program(): Command {
+  const p = new Command('writ')
+    .description('Writ: policy-as-code for AI-agent tool calls. Compile .writ policies to a decision table and decide tool calls.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_HELP)
+    .exitOverride();
+  let code = EXIT.ok as number;
+  p.command('check')
+    .description('report diagnostics (errors and warnings) for a policy; exit 1 on errors')
+    .argument('<paths...>', '.writ files or directories (all .writ files inside)')
+    .option('--json', 'print diagnostics as JSON')
+    .option('--deny-warnings', 'treat warnings as errors')
+    .action((paths: string[], o: { json?: boolean; denyWarnings?: boolean }) => {
+      code = runCheck(paths, o);
+    });
+  p.command('compile')
+    .description('compile a policy to its decision-table artifact (JSON, content-addressed by sha256)')
+    .argument('<paths...>', '.writ files or directories')
+    .option('-o, --out <file>', 'write the artifact here (default: standard output)')
+    .option('--json', 'with -o: print a JSON summary instead of text')
+    .action((paths: string[], o: { out?: string; json?: boolean }) => {
+      code = runCompile(paths, o);
+    });
+  p.command('decide')
+    .description('decide one tool-call request: allow, deny or pending_approval, with the deciding rule')
+    .requiredOption('--policy <path>', 'a .writ file, a directory of them, or a compiled artifact (.json)')
+    .requiredOption('--request <file>', "the request JSON, or '-' for standard input")
+    .option('--json', 'print exactly the Decision JSON on standard output')
+    .addOption(new Option('--now <time>', 'decide as of this RFC 3339 time (default: now)'))
+    .action((o: { policy: string; request: string; json?: boolean; now?: string }) => {
+      code = runDecide(o);
+    });
+  p.hook('postAction', () => {
+    process.exitCode = code;
+  });
+  return p;
+}
+
+async function main(): Promise<void> {
+  try {
+    await program().parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; usage mistakes 2 (commander already printed the message).
+      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (e instanceof PolicyCompileError) {
+      const color = colorEnabled(process.stderr);
+      for (const d of e.diagnostics.filter((x) => x.severity === 'error')) process.stderr.write(`${renderDiagnostic(d, e.texts, e.root, color)}\n\n`);
+      process.stderr.write(`writ: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`writ: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    process.stderr.write(`writ: internal error: ${(e as Error)?.stack ?? String(e)}\nThis is a bug in writ; please report it.\n`);
+    process.exitCode = EXIT.internal;
+  }
+}
+
+await main();

@@ -1,0 +1,28 @@
+/**
+ * Exit codes and the error type for user mistakes (printed as one line, never with a stack trace).
+ */
+
+/** Documented in `writ --help`. */
+export const EXIT = {
+  /** Success (for `decide`: a decision was printed, whatever its effect). */
+  ok: 0,
+  /** The policy has errors (`check`, `compile`), or a check failed. */
+  failed: 1,
+  /** Usage error: unknown flag, missing argument, unreadable file. */
+  usage: 2,
+  /** The policy given to `decide` did not compile or the artifact was refused. */
+  policy: 3,
+  /** Internal error: a bug in Writ; please report it. */
+  internal: 70,
+} as const;
+
+/** An error caused by the user's input; the CLI prints `writ: <message>` and exits with `exitCode`. */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.usage,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
