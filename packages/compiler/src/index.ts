@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 export { compile, sliceSpan, type CompileResult, type Source } from './compile.js';
-export { DIAGNOSTIC_CODES, sortDiagnostics, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostics.js';
+export { DIAGNOSTIC_CODES, DiagnosticBag, sortDiagnostics, type Diagnostic, type DiagnosticCode, type Severity } from './diagnostics.js';
 export { parseSource } from './syntax/parse.js';
 export { KEYWORDS } from './syntax/lexer.js';
 export { grammarRuleNames } from './syntax/parser.js';

@@ -123,7 +123,7 @@ export class AstBuilder {
       }
       case 'accessRule':
       case 'approveRule': {
-        const effect = n.name === 'approveRule' ? 'approve' : this.tok(c, 'Allow') ? 'allow' : 'deny';
+        const effect = n.name === 'approveRule' ? 'approve' : this.tok(c, 'Kw_allow') ? 'allow' : 'deny';
         const tools = this.toolTarget(this.node(c, 'toolTarget'));
         if (!tools) return undefined;
         const exprNode = this.node(c, 'expr');
@@ -194,7 +194,7 @@ export class AstBuilder {
           : { kind: 'names', names: [this.ident(toolTok)!], span: this.tokenSpan(toolTok!) };
         const param = allParams ? { name: '*' as const, span: this.tokenSpan(allParams) } : this.ident(paramTok)!;
         const ap = this.node(c, 'approvalClause');
-        const unless = this.tok(c, 'Unless');
+        const unless = this.tok(c, 'Kw_unless');
         const approval = ap ? this.approval(ap) : unless ? { role: undefined, span: this.tokenSpan(unless) } : undefined;
         const because = this.because(this.node(c, 'because'));
         return {
@@ -210,7 +210,7 @@ export class AstBuilder {
       case 'postRule': {
         const tools = this.toolTarget(this.node(c, 'toolTarget'));
         if (!tools) return undefined;
-        if (c['Deny']) {
+        if (c['Kw_deny']) {
           const exprNode = this.node(c, 'expr');
           const because = this.because(this.node(c, 'because'));
           return { kind: 'post_deny', tools, when: exprNode ? this.expr(exprNode) : undefined, ...(because ? { because } : {}), span };
@@ -237,7 +237,7 @@ export class AstBuilder {
         if (!effect || !tools) return undefined;
         const exprNode = this.node(c, 'expr');
         const when = exprNode ? this.expr(exprNode) : undefined;
-        return { kind: 'assert', quantifier: c['Always'] ? 'always' : 'never', effect, tools, ...(when ? { when } : {}), span };
+        return { kind: 'assert', quantifier: c['Kw_always'] ? 'always' : 'never', effect, tools, ...(when ? { when } : {}), span };
       }
       default:
         return undefined;
@@ -294,7 +294,7 @@ export class AstBuilder {
     const q = this.node(c, 'quorum');
     const quorum = q ? this.numberLit(q) : undefined;
     const within = this.durationTok(this.tok(c, 'DurationLit'));
-    const elseTok = this.tok(c, 'Deny') ?? this.tok(c, 'Allow');
+    const elseTok = this.tok(c, 'Kw_deny') ?? this.tok(c, 'Kw_allow');
     return {
       role,
       ...(quorum ? { quorum } : {}),
@@ -306,20 +306,20 @@ export class AstBuilder {
 
   private scope(n: CstNode | undefined): A.Ident | undefined {
     if (!n) return undefined;
-    const t = this.tok(n.children, 'Agent') ?? this.tok(n.children, 'Tenant') ?? this.tok(n.children, 'Identifier');
+    const t = this.tok(n.children, 'Kw_agent') ?? this.tok(n.children, 'Kw_tenant') ?? this.tok(n.children, 'Identifier');
     return this.ident(t);
   }
 
   private labelSource(n: CstNode): A.LabelSourceNode | undefined {
     const c = n.children;
     const span = this.nodeSpan(n);
-    if (c['Tool']) {
+    if (c['Kw_tool']) {
       const tool = this.ident(this.tok(c, 'tool'));
       const result = this.tok(c, 'result');
       if (!tool || !result) return undefined;
       return { kind: 'tool_result', tool, path: [this.ident(result)!, ...this.toks(c, 'path').map((t) => this.ident(t)!)], span };
     }
-    if (c['Context']) {
+    if (c['Kw_context']) {
       const field = this.ident(this.tok(c, 'field'));
       return field ? { kind: 'context', field, span } : undefined;
     }
@@ -376,7 +376,7 @@ export class AstBuilder {
     const span = this.nodeSpan(n);
     const e = this.node(c, 'expr');
     if (e) return this.expr(e);
-    if (c['Has']) {
+    if (c['Kw_has']) {
       const role = this.ident(this.tok(c, 'role'));
       return role ? { kind: 'has_role', role, span } : undefined;
     }
@@ -422,10 +422,10 @@ export class AstBuilder {
       if (!right || !isToken(opTok)) return undefined;
       return { kind: 'cmp', op: opTok.image as A.CmpOpText, left, right, span };
     }
-    if (c['In']) return right ? { kind: 'in', negated: !!c['Not'], value: left, set: right, span } : undefined;
+    if (c['Kw_in']) return right ? { kind: 'in', negated: !!c['Kw_not'], value: left, set: right, span } : undefined;
     const fn = this.tok(c, 'strFn');
     if (fn) return right ? { kind: 'str', fn: fn.image as 'starts_with' | 'ends_with' | 'contains', left, right, span } : undefined;
-    if (c['Matches']) {
+    if (c['Kw_matches']) {
       const pattern = this.str(this.tok(c, 'pattern'));
       return pattern ? { kind: 'matches', value: left, pattern, span } : undefined;
     }
@@ -447,8 +447,8 @@ export class AstBuilder {
     if (num) return this.numberLit(num);
     const d = this.durationTok(this.tok(c, 'DurationLit'));
     if (d) return d;
-    if (c['True']) return { kind: 'bool', value: true, span };
-    if (c['False']) return { kind: 'bool', value: false, span };
+    if (c['Kw_true']) return { kind: 'bool', value: true, span };
+    if (c['Kw_false']) return { kind: 'bool', value: false, span };
     if (c['LBracket']) {
       return { kind: 'list', items: this.nodes(c, 'item').flatMap((x) => this.value(x) ?? []), span };
     }

@@ -531,7 +531,11 @@ class WritParser extends CstParser {
 
   // args.x.y | context.x | agent.id | result.x | prior.x
   path = this.RULE('path', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Agent, { LABEL: 'root' }) }, { ALT: () => this.CONSUME(T.Identifier, { LABEL: 'root' }) }]);
+    this.OR([
+      { ALT: () => this.CONSUME(T.Agent, { LABEL: 'root' }) },
+      { ALT: () => this.CONSUME(T.Context, { LABEL: 'root' }) },
+      { ALT: () => this.CONSUME(T.Identifier, { LABEL: 'root' }) },
+    ]);
     this.MANY(() => {
       this.CONSUME(T.Dot);
       this.CONSUME(T.Name, { LABEL: 'segment' });
