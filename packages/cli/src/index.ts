@@ -5,3 +5,4 @@
 export { EXIT, UserError } from './errors.js';
 export { readPolicySources, displayPath } from './io/policy-files.js';
 export { loadPolicyFrom } from './io/load-policy.js';
+export { readScenarios, runScenarios, type Scenario, type ScenarioResult } from './io/scenarios.js';

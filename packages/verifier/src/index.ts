@@ -1,1 +1,6 @@
-export const PACKAGE = '@writ/verifier';
+/**
+ * @writ/verifier: SMT verification of decision tables, and evidence (Merkle log, checkpoints, signed notes).
+ *
+ * @module
+ */
+export * from './evidence/index.js';

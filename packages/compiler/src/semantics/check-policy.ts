@@ -24,7 +24,7 @@ import type * as A from '../syntax/ast.js';
 import { decimalPlaces, normaliseDecimal } from '../units.js';
 import { checkExpr, checkKinds, type ExprEnv } from './check-expr.js';
 import { suggest } from './suggest.js';
-import type { Symbols } from './symbols.js';
+import { BUILTIN_LABELS, type Symbols } from './symbols.js';
 
 /** Everything the checker produces, ready for the table back end. */
 export interface CheckedPolicy {
@@ -68,6 +68,7 @@ export class PolicyChecker {
     for (const f of files) {
       for (const s of f.statements) this.statement(s, out);
     }
+    this.declareBuiltinLabels(out);
     for (const a of this.sym.agents.values()) for (const r of a.roles) this.usedRoles.add(r);
     this.warnUnused();
     return out;
@@ -387,6 +388,17 @@ export class PolicyChecker {
       out.push({ name, sources, span: l.stmt.span });
     }
     return out;
+  }
+
+  /** A built-in label (`pii`, `secret`, `injection`) used by a flow is declared as sourced by its detector. */
+  private declareBuiltinLabels(out: CheckedPolicy): void {
+    for (const f of out.flows) {
+      if (out.labels.some((l) => l.name === f.label)) continue;
+      if ((BUILTIN_LABELS as readonly string[]).includes(f.label)) {
+        const detector = f.label as Detector;
+        out.labels.push({ name: f.label, sources: [{ kind: 'detector', detector, span: f.span }], span: f.span });
+      }
+    }
   }
 
   private flow(s: Extract<A.Statement, { kind: 'flow' }>): Flow | undefined {

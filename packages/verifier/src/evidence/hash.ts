@@ -1,0 +1,68 @@
+/**
+ * SHA-256 and the RFC 9162 §2.1.1 Merkle tree hash domain separation.
+ *
+ * Leaf and interior nodes are hashed with different one-byte prefixes so that a leaf can never be passed off
+ * as an interior node (second-preimage resistance of the tree):
+ *
+ * - leaf:  `SHA-256(0x00 || entry bytes)`
+ * - node:  `SHA-256(0x01 || left || right)`
+ * - empty tree: `SHA-256("")`
+ *
+ * @module
+ */
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+
+/** Length in bytes of every hash in the tree (SHA-256). */
+export const HASH_SIZE = 32;
+
+/**
+ * SHA-256 (FIPS 180-4).
+ *
+ * @param data - bytes to hash.
+ * @returns the 32-byte digest.
+ */
+export function sha256(data: Uint8Array): Uint8Array {
+  return nobleSha256(data);
+}
+
+/**
+ * Leaf hash, RFC 9162 §2.1.1: `SHA-256(0x00 || entry)`.
+ *
+ * @param entry - the leaf's bytes (for Writ, a certificate's canonical JSON).
+ * @returns the 32-byte leaf hash.
+ */
+export function leafHash(entry: Uint8Array): Uint8Array {
+  const h = nobleSha256.create();
+  h.update(LEAF_PREFIX);
+  h.update(entry);
+  return h.digest();
+}
+
+/**
+ * Interior node hash, RFC 9162 §2.1.1: `SHA-256(0x01 || left || right)`.
+ *
+ * @param left - 32-byte hash of the left subtree.
+ * @param right - 32-byte hash of the right subtree.
+ * @returns the 32-byte node hash.
+ */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  const h = nobleSha256.create();
+  h.update(NODE_PREFIX);
+  h.update(left);
+  h.update(right);
+  return h.digest();
+}
+
+/**
+ * Root of the empty tree, RFC 9162 §2.1.1: `MTH({}) = SHA-256("")`
+ * (e3b0c442…b855).
+ *
+ * @returns a fresh copy of the 32-byte empty root.
+ */
+export function emptyRoot(): Uint8Array {
+  return EMPTY_ROOT.slice();
+}
+
+const LEAF_PREFIX = Uint8Array.of(0x00);
+const NODE_PREFIX = Uint8Array.of(0x01);
+const EMPTY_ROOT = nobleSha256(new Uint8Array(0));
