@@ -26,7 +26,7 @@ const results = runScenarios(dir, policy, readScenarios(dir));
 const pad = (t: string, n: number, visible = t.length) => t + ' '.repeat(Math.max(1, n - visible));
 console.log(s('bold', `${policy.name}@${policy.version}`) + s('dim', `  ${policy.digest}`));
 console.log(s('dim', `compiled ${sources.length} file(s) from ${dir}: ${Object.keys(result.artifact.tools).length} tools, ${result.artifact.rules.length} rules\n`));
-console.log(s('bold', `${pad('#', 4)}${pad('scenario', 46)}${pad('effect', 30)}deciding rule`));
+console.log(s('bold', `${pad('#', 4)}${pad('scenario', 50)}${pad('effect', 24)}deciding rule`));
 let failed = 0;
 results.forEach((r, i) => {
   const d = r.decision;
@@ -35,7 +35,7 @@ results.forEach((r, i) => {
   const where = whereOf(d.reasons[0], root);
   const mark = r.problems.length ? s('red', '  ✗ ' + r.problems.join('; ')) : '';
   if (r.problems.length) failed++;
-  console.log(`${pad(String(i + 1), 4)}${pad(r.scenario.name, 46)}${pad(eff, 30, plain.length)}${where}${mark}`);
+  console.log(`${pad(String(i + 1), 4)}${pad(r.scenario.name, 50)}${pad(eff, 24, plain.length)}${where}${mark}`);
   console.log(s('dim', `    ${r.requestText.trim()}`));
   console.log(s('dim', `    ${d.reasons[0]?.message ?? ''}`));
 });

@@ -22,14 +22,18 @@ export function renderDecision(d: Decision, root: string, color: boolean): strin
   const out = [effectText(d, color)];
   for (const r of d.reasons) {
     const where = whereOf(r, root);
-    out.push(`  ${s('dim', `${r.kind}`)} ${r.message}${where && where !== r.rule ? s('dim', `  (${where}${r.clause ? `, clause at ${r.clause.line}:${r.clause.column}` : ''})`) : ''}`);
+    const label = r.message.startsWith(r.kind) ? '' : `${s('dim', r.kind)} `;
+    out.push(`  ${label}${r.message}${where && where !== r.rule ? s('dim', `  (${where}${r.clause ? `, clause at ${r.clause.line}:${r.clause.column}` : ''})`) : ''}`);
   }
   if (d.approval) {
     const req = d.approval.requirements.map((q) => `${q.quorum} × ${q.role}`).join(' and ');
     out.push(`  approval ${d.approval.id}: ${d.approval.status}, needs ${req}, expires ${d.approval.expires_at}`);
   }
   for (const o of d.obligations) {
-    if (o.type === 'redact') out.push(`  obligation: redact ${o.target} (${o.tokens.map((t) => t.token).join(', ')})`);
+    if (o.type === 'redact') {
+      const value = JSON.stringify(o.value);
+      out.push(`  obligation: redact ${o.target} (${o.tokens.map((t) => t.token).join(', ')}): forward ${value.length > 300 ? `${value.slice(0, 297)}...` : value}`);
+    }
     else out.push(`  obligation: warn: ${o.message}`);
   }
   out.push(s('dim', `  policy ${d.policy.name}@${d.policy.version} ${d.policy.digest}`));

@@ -12,6 +12,7 @@ export const Name = createToken({ name: 'Name', pattern: Lexer.NA });
 
 export const Identifier = createToken({
   name: 'Identifier',
+  label: 'a name',
   pattern: /[A-Za-z_][A-Za-z0-9_]*/,
   categories: [Name],
 });
