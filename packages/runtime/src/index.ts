@@ -1,1 +1,27 @@
-export const PACKAGE = '@writ/runtime';
+/**
+ * `@writ/runtime`: loads a compiled Writ decision table and decides tool calls in-process. No solver, no
+ * parser; runs in Node and browsers.
+ *
+ * @packageDocumentation
+ */
+export * from './artifact/types.js';
+export * from './decision/types.js';
+export { artifactSchema } from './artifact/schema.js';
+export { artifactDigest, canonicalDigest, canonicalJson } from './artifact/digest.js';
+export { ArtifactError } from './artifact/errors.js';
+export { loadPolicy, type LoadOptions, DEFAULT_MAX_STRING_LENGTH, DEFAULT_MAX_LIST_LENGTH } from './artifact/load.js';
+export { decimalToMicros, formatDuration, formatMicros, parseDuration } from './artifact/value.js';
+export { Policy, type ApprovalOptions, type ListApprovalsOptions } from './engine/policy.js';
+export type { DecideOptions } from './engine/decide.js';
+export type { Approver } from './engine/approvals.js';
+export type { Override } from './engine/killswitch.js';
+export type {
+  StateStore,
+  CallRecord,
+  BudgetUsage,
+  BudgetLimits,
+  BudgetCharge,
+  TaintValue,
+} from './state/store.js';
+export { MemoryStateStore } from './state/memory.js';
+export * from './detectors/index.js';

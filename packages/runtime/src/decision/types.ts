@@ -115,6 +115,10 @@ export interface Decision {
   /** The deciding rules first, sorted by source position. */
   reasons: Reason[];
   obligations: Obligation[];
+  /**
+   * The approval record: the one a `pending_approval` decision waits for, the one an allowed decision used,
+   * or the one (rejected or expired) that made a deny.
+   */
   approval?: ApprovalRecord;
   policy: { name: string; version: string; digest: string };
 }

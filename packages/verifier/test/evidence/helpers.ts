@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const VECTORS = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors');
+export const VECTORS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'tests', 'vectors');
 
 /** Every JSON file under `dir` (recursive), sorted, as [path relative to VECTORS, parsed]. */
 export function jsonFiles<T>(dir: string): [string, T][] {
@@ -31,7 +31,7 @@ export function entry(i: number): Uint8Array {
   return new TextEncoder().encode(`entry-${i}`);
 }
 
-/** A signed-note example from test/vectors/checkpoint/examples.md. */
+/** A signed-note example from tests/vectors/checkpoint/examples.md. */
 export interface NoteExample {
   readonly heading: string;
   readonly verifierKey: string | undefined;

@@ -1,0 +1,202 @@
+/**
+ * Approvals: binding a call to an approval record by the digest of its canonical arguments, quorum,
+ * expiry, and the approve / reject operations. See SEMANTICS.md §5e.
+ *
+ * @packageDocumentation
+ */
+import { canonicalDigest } from '../artifact/digest.js';
+import type { ApprovalSpec } from '../artifact/types.js';
+import type { ApprovalRecord, Reason } from '../decision/types.js';
+import type { EvalCtx } from '../eval/context.js';
+import type { StateStore } from '../state/store.js';
+import { RULE_APPROVAL, makeReason } from './reasons.js';
+
+/** One approval an approve rule or an approval-requiring flow asks for. */
+export interface Requirement {
+  rule: string;
+  spec: ApprovalSpec;
+}
+
+/** Who approves or rejects. */
+export interface Approver {
+  id: string;
+  roles: string[];
+}
+
+export type ApprovalOutcome =
+  | { kind: 'pending'; record: ApprovalRecord }
+  | { kind: 'deny'; record: ApprovalRecord; reason: Reason }
+  | { kind: 'granted'; record: ApprovalRecord }
+  /** Expired with `else allow`: the call proceeds. */
+  | { kind: 'timeout_allow'; record: ApprovalRecord; reason: Reason };
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function randomId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (c?.randomUUID !== undefined) return c.randomUUID();
+  // Fallback for old runtimes without WebCrypto: not cryptographically strong, but unique enough for ids.
+  const hex = (n: number) => Math.floor(Math.random() * 16 ** n).toString(16).padStart(n, '0');
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-${(8 + Math.floor(Math.random() * 4)).toString(16)}${hex(3)}-${hex(12)}`;
+}
+
+/** `sha256:` of the RFC 8785 form of `{ tool, args, agent, session }` (args normalised; no session: omitted). */
+export function approvalDigest(c: EvalCtx): string {
+  return canonicalDigest({ tool: c.tool.name, args: c.args, agent: c.agentId, session: c.session });
+}
+
+/** True if every requirement has at least `quorum` distinct approvers holding its role. */
+export function isGranted(r: ApprovalRecord): boolean {
+  for (const req of r.requirements) {
+    const who = new Set<string>();
+    for (const a of r.approvals) if (a.role === req.role) who.add(a.approver);
+    if (who.size < req.quorum) return false;
+  }
+  return true;
+}
+
+function expiresAt(r: ApprovalRecord): number {
+  const t = Date.parse(r.expires_at);
+  return Number.isNaN(t) ? -Infinity : t;
+}
+
+/** A record is expired when `now` is past `expires_at` and it is still waiting for approvals. */
+export function isExpired(r: ApprovalRecord, now: number): boolean {
+  return r.status === 'expired' || (r.status === 'pending' && now > expiresAt(r));
+}
+
+function newRecord(reqs: readonly Requirement[], c: EvalCtx, digest: string): ApprovalRecord {
+  const seen = new Set<string>();
+  const requirements: ApprovalRecord['requirements'] = [];
+  let within = Infinity;
+  let onTimeout: 'deny' | 'allow' = 'allow';
+  for (const { rule, spec } of reqs) {
+    within = Math.min(within, spec.withinMs);
+    if (spec.onTimeout === 'deny') onTimeout = 'deny';
+    const key = `${rule}\u0000${spec.role}\u0000${spec.quorum}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    requirements.push({ rule, role: spec.role, quorum: spec.quorum });
+  }
+  const record: ApprovalRecord = {
+    id: randomId(),
+    args_digest: digest,
+    tool: c.tool.name,
+    agent: c.agentId,
+    requirements,
+    approvals: [],
+    rejections: [],
+    status: 'pending',
+    created_at: iso(c.now),
+    expires_at: iso(c.now + within),
+    on_timeout: onTimeout,
+  };
+  if (c.session !== undefined) record.session = c.session;
+  return record;
+}
+
+/**
+ * Finds or creates the approval record for this exact call and says what it means now:
+ * - none live (never asked, or the last one was used or already expired): a new pending record (stored
+ *   unless `dryRun`) → pending;
+ * - pending, not expired → pending; pending and past `expires_at` → marked expired, then `on_timeout`
+ *   decides (deny, or proceed as allowed);
+ * - rejected → deny naming the rejector; granted → the caller may allow (and marks it used).
+ */
+export function resolveApproval(reqs: readonly Requirement[], c: EvalCtx, dryRun: boolean): ApprovalOutcome {
+  const store = c.store;
+  const digest = approvalDigest(c);
+  let record = store.approvalFind(digest);
+  if (record !== undefined && (record.status === 'used' || record.status === 'expired')) record = undefined;
+  if (record === undefined) {
+    const fresh = newRecord(reqs, c, digest);
+    record = dryRun ? fresh : store.approvalCreate(fresh);
+  }
+  switch (record.status) {
+    case 'granted':
+      return { kind: 'granted', record };
+    case 'rejected': {
+      const last = record.rejections[record.rejections.length - 1];
+      const by = last === undefined ? 'an approver' : `'${last.approver}' (${last.role})`;
+      const why = last?.reason === undefined ? '' : `: ${last.reason}`;
+      return { kind: 'deny', record, reason: makeReason(RULE_APPROVAL, 'approval', `approval ${record.id} rejected by ${by}${why}`) };
+    }
+    default: {
+      if (c.now <= expiresAt(record)) return { kind: 'pending', record };
+      const expired: ApprovalRecord = { ...record, status: 'expired' };
+      if (!dryRun) store.approvalSwap(expired, record);
+      if (expired.on_timeout === 'deny') {
+        return { kind: 'deny', record: expired, reason: makeReason(RULE_APPROVAL, 'approval', `approval ${record.id} expired`) };
+      }
+      return {
+        kind: 'timeout_allow',
+        record: expired,
+        reason: makeReason(RULE_APPROVAL, 'approval', `approval ${record.id} expired; on timeout the call is allowed`),
+      };
+    }
+  }
+}
+
+function checkApprover(approver: unknown): Approver | string {
+  if (typeof approver !== 'object' || approver === null) return 'approver must be an object { id, roles }';
+  const { id, roles } = approver as { id?: unknown; roles?: unknown };
+  if (typeof id !== 'string' || id.length === 0) return 'approver.id must be a non-empty string';
+  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) return 'approver.roles must be a list of strings';
+  return { id, roles: roles as string[] };
+}
+
+type Vote = 'approve' | 'reject';
+
+function vote(store: StateStore, id: string, approverIn: unknown, now: number, kind: Vote, reason?: string): ApprovalRecord | { error: string } {
+  const approver = checkApprover(approverIn);
+  if (typeof approver === 'string') return { error: approver };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const r = store.approvalGet(id);
+    if (r === undefined) return { error: `no approval '${id}'` };
+    if (isExpired(r, now)) return { error: `approval ${id} expired at ${r.expires_at}` };
+    if (r.status !== 'pending') return { error: `approval ${id} is ${r.status}` };
+    if (approver.id === r.agent) return { error: `agent '${r.agent}' may not decide on its own call` };
+    const wanted = [...new Set(r.requirements.map((q) => q.role))];
+    const roles = wanted.filter((role) => approver.roles.includes(role));
+    if (roles.length === 0) {
+      return { error: `approver '${approver.id}' has none of the required roles (${wanted.join(', ')})` };
+    }
+    const time = new Date(now).toISOString();
+    let next: ApprovalRecord;
+    if (kind === 'approve') {
+      if (r.approvals.some((a) => a.approver === approver.id)) {
+        return { error: `approver '${approver.id}' has already approved ${id}` };
+      }
+      next = { ...r, approvals: [...r.approvals, ...roles.map((role) => ({ approver: approver.id, role, time }))] };
+      next.status = isGranted(next) ? 'granted' : 'pending';
+    } else {
+      const rejection: ApprovalRecord['rejections'][number] = { approver: approver.id, role: roles[0] as string, time };
+      if (reason !== undefined) rejection.reason = reason;
+      next = { ...r, rejections: [...r.rejections, rejection], status: 'rejected' };
+    }
+    if (store.approvalSwap(next, r)) return next;
+  }
+  return { error: `approval ${id} changed concurrently; try again` };
+}
+
+/** Records an approval by `approver`; the record becomes `granted` once every requirement's quorum is met. */
+export function approve(store: StateStore, id: string, approver: unknown, now: number): ApprovalRecord | { error: string } {
+  return vote(store, id, approver, now, 'approve');
+}
+
+/** Rejects a pending approval; every later identical call is denied. */
+export function reject(store: StateStore, id: string, approver: unknown, now: number, reason?: string): ApprovalRecord | { error: string } {
+  return vote(store, id, approver, now, 'reject', reason);
+}
+
+/** Approval records, with pending records past their expiry reported as `expired`; optionally filtered. */
+export function listApprovals(store: StateStore, now: number, status?: ApprovalRecord['status']): ApprovalRecord[] {
+  const out: ApprovalRecord[] = [];
+  for (const r of store.approvalList()) {
+    const shown = r.status === 'pending' && isExpired(r, now) ? { ...r, status: 'expired' as const } : r;
+    if (status === undefined || shown.status === status) out.push(shown);
+  }
+  return out;
+}

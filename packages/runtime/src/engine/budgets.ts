@@ -1,0 +1,160 @@
+/**
+ * Budgets: calls, tokens and cost per agent, tenant or session; money in integer micro-units.
+ * See SEMANTICS.md §5g.
+ *
+ * @packageDocumentation
+ */
+import { MICROS, formatMicros, numberToMicros } from '../artifact/value.js';
+import type { Obligation, Reason } from '../decision/types.js';
+import type { EvalCtx } from '../eval/context.js';
+import type { BudgetLimits, BudgetUsage } from '../state/store.js';
+import { scopeValue } from './limits.js';
+import type { BudgetPlan } from './plan.js';
+import { makeReason, sourceRef } from './reasons.js';
+
+/** Budgets a decision charged, to compensate if a later check denies. */
+export type BudgetCharges = Array<{ key: string; delta: BudgetUsage }>;
+
+function limitsOf(b: BudgetPlan): BudgetLimits {
+  const l: BudgetLimits = {};
+  if (b.budget.calls !== undefined) l.calls = b.budget.calls;
+  if (b.budget.tokens !== undefined) l.tokens = b.budget.tokens;
+  if (b.limitCostMicros !== undefined) l.costMicros = b.limitCostMicros;
+  return l;
+}
+
+/** This call's consumption as counted by budget `b`. */
+export function budgetDelta(b: BudgetPlan, c: EvalCtx): BudgetUsage {
+  const tool = c.tool;
+  let cost = numberToMicros(c.usageCost);
+  if (tool.costMicros !== 0 && tool.costCurrency === b.currency) cost += tool.costMicros;
+  return { calls: 1, tokens: c.usageTokens, costMicros: cost };
+}
+
+function exceededMessage(b: BudgetPlan, before: BudgetUsage, delta: BudgetUsage): string {
+  const parts: string[] = [];
+  const bud = b.budget;
+  if (b.limitCostMicros !== undefined && before.costMicros + delta.costMicros > b.limitCostMicros) {
+    parts.push(`cost ${formatMicros(before.costMicros + delta.costMicros)} ${b.currency ?? ''} > ${formatMicros(b.limitCostMicros)} ${b.currency ?? ''}`);
+  }
+  if (bud.tokens !== undefined && before.tokens + delta.tokens > bud.tokens) {
+    parts.push(`tokens ${before.tokens + delta.tokens} > ${bud.tokens}`);
+  }
+  if (bud.calls !== undefined && before.calls + delta.calls > bud.calls) {
+    parts.push(`calls ${before.calls + delta.calls} > ${bud.calls}`);
+  }
+  return `${bud.scope} budget: ${parts.join(', ')}`;
+}
+
+function highestLevel(levels: readonly number[], used: number, limit: number): number | undefined {
+  if (used <= 0) return undefined;
+  let best: number | undefined;
+  for (const level of levels) if (used * 100 >= level * limit) best = level;
+  return best;
+}
+
+function warnings(b: BudgetPlan, after: BudgetUsage, out: Obligation[]): void {
+  const bud = b.budget;
+  if (bud.warn.length === 0) return;
+  const scope = bud.scope;
+  if (b.limitCostMicros !== undefined) {
+    const level = highestLevel(bud.warn, after.costMicros, b.limitCostMicros);
+    if (level !== undefined) {
+      const cur = b.currency ?? '';
+      out.push({
+        type: 'warn',
+        rule: bud.id,
+        dimension: 'cost',
+        level,
+        used: after.costMicros / MICROS,
+        limit: b.limitCostMicros / MICROS,
+        message: `${scope} budget: cost ${formatMicros(after.costMicros)} ${cur} reached ${level}% of ${formatMicros(b.limitCostMicros)} ${cur}`,
+      });
+    }
+  }
+  if (bud.tokens !== undefined) {
+    const level = highestLevel(bud.warn, after.tokens, bud.tokens);
+    if (level !== undefined) {
+      out.push({
+        type: 'warn',
+        rule: bud.id,
+        dimension: 'tokens',
+        level,
+        used: after.tokens,
+        limit: bud.tokens,
+        message: `${scope} budget: tokens ${after.tokens} reached ${level}% of ${bud.tokens}`,
+      });
+    }
+  }
+  if (bud.calls !== undefined) {
+    const level = highestLevel(bud.warn, after.calls, bud.calls);
+    if (level !== undefined) {
+      out.push({
+        type: 'warn',
+        rule: bud.id,
+        dimension: 'calls',
+        level,
+        used: after.calls,
+        limit: bud.calls,
+        message: `${scope} budget: calls ${after.calls} reached ${level}% of ${bud.calls}`,
+      });
+    }
+  }
+}
+
+/**
+ * Charges this call to every budget (in span order) with an atomic check-and-add each. On the first budget
+ * the call would exceed, undoes the charges already made and returns the reason. Warn obligations for the
+ * new usage are appended to `warn`. A dry run only reads.
+ */
+export function reserveBudgets(
+  budgets: readonly BudgetPlan[],
+  c: EvalCtx,
+  dryRun: boolean,
+  charged: BudgetCharges,
+  warn: Obligation[],
+): Reason | undefined {
+  const store = c.store;
+  for (const b of budgets) {
+    const value = scopeValue(b.budget.scope, c);
+    if (value === undefined) {
+      undoBudgets(c, charged);
+      return b.needsScope;
+    }
+    const key = b.keyPrefix + value;
+    const delta = budgetDelta(b, c);
+    const limits = limitsOf(b);
+    let before: BudgetUsage;
+    let ok: boolean;
+    if (dryRun) {
+      before = store.budgetUse(key);
+      ok =
+        (limits.calls === undefined || before.calls + delta.calls <= limits.calls) &&
+        (limits.tokens === undefined || before.tokens + delta.tokens <= limits.tokens) &&
+        (limits.costMicros === undefined || before.costMicros + delta.costMicros <= limits.costMicros);
+    } else {
+      const r = store.budgetCharge(key, delta, limits);
+      before = r.before;
+      ok = r.ok;
+    }
+    if (!ok) {
+      undoBudgets(c, charged);
+      return makeReason(b.budget.id, 'budget', exceededMessage(b, before, delta), sourceRef(b.budget.span));
+    }
+    if (!dryRun) charged.push({ key, delta });
+    warnings(
+      b,
+      { calls: before.calls + delta.calls, tokens: before.tokens + delta.tokens, costMicros: before.costMicros + delta.costMicros },
+      warn,
+    );
+  }
+  return undefined;
+}
+
+/** Compensates the charges of a decision that was then denied. */
+export function undoBudgets(c: EvalCtx, charged: BudgetCharges): void {
+  for (const { key, delta } of charged) {
+    c.store.budgetAdd(key, { calls: -delta.calls, tokens: -delta.tokens, costMicros: -delta.costMicros });
+  }
+  charged.length = 0;
+}

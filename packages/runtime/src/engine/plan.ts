@@ -1,0 +1,144 @@
+/**
+ * The prepared form of an artifact: everything `decide` needs, precomputed once at load.
+ *
+ * @packageDocumentation
+ */
+import type {
+  ApprovalSpec,
+  Budget,
+  FieldDecl,
+  Flow,
+  Limit,
+  Rule,
+  WritType,
+} from '../artifact/types.js';
+import type { Reason } from '../decision/types.js';
+import type { Getter, Pred } from '../eval/compile.js';
+import type { EvalCtx } from '../eval/context.js';
+import type { Validator } from './validate.js';
+
+export type Detector = 'pii' | 'secret' | 'injection';
+
+/** A field a rule reads: if it is absent from the request the rule is errored. */
+export interface ReadPlan {
+  name: string;
+  get: Getter;
+}
+
+/** A pre rule (allow, deny, approve) or a post deny rule, compiled. */
+export interface RulePlan {
+  id: string;
+  effect: Rule['effect'] | 'post';
+  reads: ReadPlan[];
+  pred: Pred;
+  /** For an `or` with clause spans: index of the first true disjunct, or -1. */
+  clauses: ((c: EvalCtx) => number) | null;
+  /** The reason reported when the rule matches (frozen, shared by every decision). */
+  reason: Reason;
+  /** One reason per clause (frozen), when `clauses` is set. */
+  clauseReasons: Reason[] | null;
+  /** The message used when the rule is errored (the missing field is appended). */
+  message: string;
+  approval: ApprovalSpec | undefined;
+}
+
+export interface ParamPlan {
+  name: string;
+  type: WritType;
+  optional: boolean;
+  validate: Validator;
+}
+
+export interface LabelSourcePlan {
+  detectors: Array<{ detector: Detector; kinds: string[] | undefined }>;
+  contextFields: string[];
+}
+
+export interface FlowPlan {
+  id: string;
+  flow: Flow;
+  label: string;
+  /** The parameter the flow guards, or null for `*` (every argument). */
+  param: string | null;
+  sources: LabelSourcePlan | undefined;
+  /** Reason when the flow denies or requires approval (frozen). */
+  reason: Reason;
+  approval: ApprovalSpec | undefined;
+}
+
+export interface LimitPlan {
+  limit: Limit;
+  /** `rate|<id>|<scope>|` — the scope value is appended. */
+  keyPrefix: string;
+  exceeded: Reason;
+  needsScope: Reason | undefined;
+}
+
+export interface BudgetPlan {
+  budget: Budget;
+  keyPrefix: string;
+  currency: string | undefined;
+  limitCostMicros: number | undefined;
+  needsScope: Reason | undefined;
+}
+
+export interface PreRedactPlan {
+  id: string;
+  detector: Detector;
+  kinds: string[] | undefined;
+}
+
+export interface PostRedactPlan {
+  id: string;
+  detector: Detector;
+  kinds: string[] | undefined;
+  path: string[];
+  reason: Reason;
+}
+
+export interface ToolPlan {
+  name: string;
+  params: ParamPlan[];
+  paramDecls: Record<string, FieldDecl>;
+  deny: RulePlan[];
+  approve: RulePlan[];
+  allow: RulePlan[];
+  flows: FlowPlan[];
+  limits: LimitPlan[];
+  pre: PreRedactPlan[];
+  postDeny: RulePlan[];
+  postRedact: PostRedactPlan[];
+  /** Labels recorded from this tool's results: `label L from tool T.result.path`. */
+  resultLabels: Array<{ label: string; path: string[] }>;
+  /** The artifact's kill switch for this tool, as a reason; null if not disabled. */
+  disabled: Reason | null;
+  costMicros: number;
+  costCurrency: string | undefined;
+}
+
+export interface ContextFieldPlan {
+  name: string;
+  type: WritType;
+  validate: Validator;
+}
+
+/** Request-size limits. */
+export interface RequestLimits {
+  /** Longest string accepted in args and declared context fields, in UTF-16 code units. */
+  maxStringLength: number;
+  /** Most items accepted in a list-typed value. */
+  maxListLength: number;
+}
+
+export interface CompiledPolicy {
+  tools: Map<string, ToolPlan>;
+  agents: Map<string, ReadonlySet<string>>;
+  roles: ReadonlySet<string>;
+  contextFields: ContextFieldPlan[];
+  budgets: BudgetPlan[];
+  /** `label L from context.F`: recorded into the session taint set when a call is allowed. */
+  contextTaint: Array<{ label: string; field: string }>;
+  /** True if some condition uses `called`: allowed calls are recorded in the session history. */
+  usesHistory: boolean;
+  limits: RequestLimits;
+}
