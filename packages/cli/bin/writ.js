@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// Committed entry point, so the `writ` bin link exists right after `npm ci`; the code is in dist/ after `npm run build`.
+import('../dist/bin.js').catch((e) => {
+  if (e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('dist/bin.js')) {
+    process.stderr.write('writ: not built yet; run `npm run build` first\n');
+    process.exit(2);
+  }
+  throw e;
+});
