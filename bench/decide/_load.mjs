@@ -1,0 +1,12 @@
+import { compile } from '@writ/compiler';
+import { loadPolicy, artifactDigest } from '@writ/runtime';
+import { generatePolicy } from './generate.mjs';
+import { repeatMs } from './measure.mjs';
+const g = generatePolicy({ rules: 10000 });
+let res = compile([{ file: 'b.writ', text: g.writText }]);
+const json = JSON.stringify(res.artifact);
+if (process.argv[2] === 'drop') res = null;
+const l = repeatMs({ setup: () => JSON.parse(json), fn: (o) => loadPolicy(o), runs: 7 });
+const d = repeatMs({ setup: () => JSON.parse(json), fn: (o) => artifactDigest(o), runs: 7 });
+const n = repeatMs({ setup: () => JSON.parse(json), fn: (o) => loadPolicy(o, { verifyDigest: false }), runs: 7 });
+console.log(process.argv[2], 'load', l.median_ms.toFixed(0), 'digest', d.median_ms.toFixed(0), 'nodigest', n.median_ms.toFixed(0));
