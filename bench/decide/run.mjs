@@ -83,9 +83,10 @@ for (const c of CASES) {
 
   // --- compile
   const comp = repeatMs({ fn: () => compileOrDie(g.writText), runs: c.rules >= 10000 ? 3 : 5, minRuns: 1, budgetMs: 8000 });
-  const res = comp.last;
-  const warnings = res.diagnostics.filter((d) => d.severity === 'warning').length;
-  const json = JSON.stringify(res.artifact);
+  const warnings = comp.last.diagnostics.filter((d) => d.severity === 'warning').length;
+  const json = JSON.stringify(comp.last.artifact);
+  const compiledDigest = comp.last.artifact.digest;
+  comp.last = undefined; // drop the ASTs and symbols: a gateway that loads an artifact does not hold them
   const artifactBytes = Buffer.byteLength(json, 'utf8');
   log(`${label}: compile median ${round(comp.median_ms, 1)} ms (${comp.runs} runs), artifact ${artifactBytes} bytes`);
 
@@ -106,7 +107,7 @@ for (const c of CASES) {
   // Where load time goes: the content-digest check (RFC 8785 canonical JSON + SHA-256) vs the rest.
   const loadNoDigest = repeatMs({ setup: () => JSON.parse(json), fn: (obj) => loadPolicy(obj, { verifyDigest: false }), runs: 5, minRuns: 3, budgetMs: 3000 });
   const digest = repeatMs({ setup: () => JSON.parse(json), fn: (obj) => artifactDigest(obj), runs: 5, minRuns: 3, budgetMs: 3000 });
-  if (digest.last !== res.artifact.digest) throw new Error('artifactDigest does not reproduce the compiler digest');
+  if (digest.last !== compiledDigest) throw new Error('artifactDigest does not reproduce the compiler digest');
   log(`${label}: load median ${round(load.median_ms, 1)} ms (${load.runs} runs); without digest check ${round(loadNoDigest.median_ms, 1)} ms; digest alone ${round(digest.median_ms, 1)} ms`);
 
   // --- requests: balanced allow/deny, judged by Writ itself (checked against the reference evaluator and Cedar below)
@@ -115,7 +116,15 @@ for (const c of CASES) {
   const sel = selectBalanced(candidates, (r) => policy.decide(r, OPTS).effect, REQUESTS);
   const reqs = sel.requests;
   const n = reqs.length;
-  const writEffects = reqs.map((r) => policy.decide(r, OPTS).effect);
+  const writDecisions = reqs.map((r) => policy.decide(r, OPTS));
+  const writEffects = writDecisions.map((d) => d.effect);
+  const mean = (xs) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const shape = {
+    request_forbidden: writDecisions.filter((d) => d.denial === 'forbidden').length,
+    request_not_permitted: writDecisions.filter((d) => d.denial === 'not_permitted').length,
+    avg_reasons_allow: round(mean(writDecisions.filter((d) => d.effect === 'allow').map((d) => d.reasons.length)), 1),
+    avg_reasons_deny: round(mean(writDecisions.filter((d) => d.effect === 'deny').map((d) => d.reasons.length)), 1),
+  };
   let refAgree = 0;
   for (let i = 0; i < n; i++) if (referenceDecide(g, reqs[i]) === writEffects[i]) refAgree++;
   const expectedAllows = writEffects.filter((e) => e === 'allow').length;
@@ -159,6 +168,7 @@ for (const c of CASES) {
     requests: n,
     request_allows: sel.allows,
     request_denies: sel.denies,
+    ...shape,
     reference_agreement: refAgree,
     decisions: wm.decisions,
     batches: wm.batches,

@@ -40,14 +40,14 @@ describe('rate limits', () => {
 
   it('tenant and session scopes need their value (fail closed); global is one window', () => {
     const tenant = loadPolicy(makeArtifact({ tools: supportTools, rules: [rule('allow', ['*'], TRUE)], limits: [limit('tenant', 1)] }));
-    expect(tenant.decide(sms()).reasons[0]!.message).toBe('limit policy.writ:20 needs agent.tenant');
+    expect(tenant.decide(sms()).reasons[0]!.message).toBe('a per-tenant rate limit applies, but the request has no agent.tenant');
     const withTenant = (agent: string, t: string) => request('send_sms', { to: '+1', body: 'hi' }, { agent: { id: agent, tenant: t } });
     expect(tenant.decide(withTenant('a', 'acme'), { now: 1 }).effect).toBe('allow');
     expect(tenant.decide(withTenant('b', 'acme'), { now: 2 }).effect).toBe('deny');
     expect(tenant.decide(withTenant('b', 'globex'), { now: 3 }).effect).toBe('allow');
 
     const session = loadPolicy(makeArtifact({ tools: supportTools, rules: [rule('allow', ['*'], TRUE)], limits: [limit('session', 1)] }));
-    expect(session.decide(sms()).reasons[0]!.message).toBe('limit policy.writ:20 needs context.session');
+    expect(session.decide(sms()).reasons[0]!.message).toBe('a per-session rate limit applies, but the request has no context.session');
     expect(session.decide(sms('a', { session: 's' }), { now: 1 }).effect).toBe('allow');
     expect(session.decide(sms('b', { session: 's' }), { now: 2 }).effect).toBe('deny');
 
@@ -104,7 +104,7 @@ describe('budgets', () => {
     ]);
     // another session has its own budget; no session at all is denied (fail closed)
     expect(p.decide(refund(1, { context: { session: 's2' } }), { state: store }).effect).toBe('allow');
-    expect(p.decide(refund(1), { state: store }).reasons[0]!.message).toBe('budget policy.writ:40 needs context.session');
+    expect(p.decide(refund(1), { state: store }).reasons[0]!.message).toBe('a per-session budget applies, but the request has no context.session');
   });
 
   it('usage tokens and extra cost count; calls count; a denied call spends nothing', () => {

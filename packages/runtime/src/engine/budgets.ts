@@ -56,49 +56,27 @@ function highestLevel(levels: readonly number[], used: number, limit: number): n
 function warnings(b: BudgetPlan, after: BudgetUsage, out: Obligation[]): void {
   const bud = b.budget;
   if (bud.warn.length === 0) return;
-  const scope = bud.scope;
-  if (b.limitCostMicros !== undefined) {
-    const level = highestLevel(bud.warn, after.costMicros, b.limitCostMicros);
-    if (level !== undefined) {
-      const cur = b.currency ?? '';
-      out.push({
-        type: 'warn',
-        rule: bud.id,
-        dimension: 'cost',
-        level,
-        used: after.costMicros / MICROS,
-        limit: b.limitCostMicros / MICROS,
-        message: `${scope} budget: cost ${formatMicros(after.costMicros)} ${cur} reached ${level}% of ${formatMicros(b.limitCostMicros)} ${cur}`,
-      });
-    }
-  }
-  if (bud.tokens !== undefined) {
-    const level = highestLevel(bud.warn, after.tokens, bud.tokens);
-    if (level !== undefined) {
-      out.push({
-        type: 'warn',
-        rule: bud.id,
-        dimension: 'tokens',
-        level,
-        used: after.tokens,
-        limit: bud.tokens,
-        message: `${scope} budget: tokens ${after.tokens} reached ${level}% of ${bud.tokens}`,
-      });
-    }
-  }
-  if (bud.calls !== undefined) {
-    const level = highestLevel(bud.warn, after.calls, bud.calls);
-    if (level !== undefined) {
-      out.push({
-        type: 'warn',
-        rule: bud.id,
-        dimension: 'calls',
-        level,
-        used: after.calls,
-        limit: bud.calls,
-        message: `${scope} budget: calls ${after.calls} reached ${level}% of ${bud.calls}`,
-      });
-    }
+  const cur = b.currency ?? '';
+  // Each dimension as [name, used, limit, text of an amount] in its own unit.
+  const dims: Array<[dimension: 'cost' | 'tokens' | 'calls', used: number, limit: number | undefined, text: (n: number) => string]> = [
+    ['cost', after.costMicros, b.limitCostMicros, (n) => `${formatMicros(n)} ${cur}`],
+    ['tokens', after.tokens, bud.tokens, String],
+    ['calls', after.calls, bud.calls, String],
+  ];
+  for (const [dimension, used, limit, text] of dims) {
+    if (limit === undefined) continue;
+    const level = highestLevel(bud.warn, used, limit);
+    if (level === undefined) continue;
+    const micro = dimension === 'cost' ? MICROS : 1;
+    out.push({
+      type: 'warn',
+      rule: bud.id,
+      dimension,
+      level,
+      used: used / micro,
+      limit: limit / micro,
+      message: `${bud.scope} budget: ${dimension} ${text(used)} reached ${level}% of ${text(limit)}`,
+    });
   }
 }
 

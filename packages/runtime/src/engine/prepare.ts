@@ -7,7 +7,7 @@
 import type { Artifact, Rule, Span, ToolIndex } from '../artifact/types.js';
 import { ArtifactError } from '../artifact/errors.js';
 import { decimalToMicros, formatDuration } from '../artifact/value.js';
-import type { ReasonKind } from '../decision/types.js';
+import type { Reason, ReasonKind } from '../decision/types.js';
 import { compileClauses, compileExpr, compileRef, readPath, type CompileEnv } from '../eval/compile.js';
 import type {
   BudgetPlan,
@@ -218,12 +218,7 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
       limit: l,
       keyPrefix: `rate|${l.id}|${l.scope}|`,
       exceeded: makeReason(l.id, 'limit', `rate limit: ${l.count} per ${formatDuration(l.windowMs)}${per} exceeded`, sourceRef(l.span)),
-      needsScope:
-        l.scope === 'tenant'
-          ? makeReason(l.id, 'limit', `limit ${l.id} needs agent.tenant`, sourceRef(l.span))
-          : l.scope === 'session'
-            ? makeReason(l.id, 'limit', `limit ${l.id} needs context.session`, sourceRef(l.span))
-            : undefined,
+      needsScope: scopeReason(l.id, 'limit', 'rate limit', l.scope, l.span),
     };
   });
 
@@ -241,12 +236,7 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
         keyPrefix: `budget|${b.id}|${b.scope}|`,
         currency: b.cost?.currency,
         limitCostMicros,
-        needsScope:
-          b.scope === 'tenant'
-            ? makeReason(b.id, 'budget', `budget ${b.id} needs agent.tenant`, sourceRef(b.span))
-            : b.scope === 'session'
-              ? makeReason(b.id, 'budget', `budget ${b.id} needs context.session`, sourceRef(b.span))
-              : undefined,
+        needsScope: scopeReason(b.id, 'budget', 'budget', b.scope, b.span),
       };
     });
 
@@ -336,4 +326,10 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
     usesHistory: env.usesHistory,
     limits,
   };
+}
+
+/** The fail-closed reason for a per-tenant or per-session control when the request lacks that scope. */
+function scopeReason(id: string, kind: 'limit' | 'budget', what: string, scope: string, span: Span): Reason | undefined {
+  const field = scope === 'tenant' ? 'agent.tenant' : scope === 'session' ? 'context.session' : undefined;
+  return field === undefined ? undefined : makeReason(id, kind, `a per-${scope} ${what} applies, but the request has no ${field}`, sourceRef(span));
 }
