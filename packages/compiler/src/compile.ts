@@ -38,8 +38,15 @@ export function compile(sources: readonly Source[]): CompileResult {
     const file = sources[0]?.file ?? '<input>';
     diags.add('E0300', { file, line: 1, column: 1, endLine: 1, endColumn: 1 }, 'missing `policy "name" version "x.y.z"` header');
   }
-  const textOf = new Map(files.map((f) => [f.file, f.text]));
-  const sourceText = (span: Span): string => sliceSpan(textOf.get(span.file) ?? '', span);
+  // Line start offsets per file, computed once: rule messages quote their source.
+  const lineStarts = new Map(files.map((f) => [f.file, { text: f.text, starts: lineOffsets(f.text) }]));
+  const sourceText = (span: Span): string => {
+    const f = lineStarts.get(span.file);
+    if (!f) return '';
+    const from = (f.starts[span.line - 1] ?? f.text.length) + span.column - 1;
+    const to = (f.starts[span.endLine - 1] ?? f.text.length) + span.endColumn - 1;
+    return f.text.slice(from, to);
+  };
   const checked = new PolicyChecker(symbols, diags, sourceText).check(files);
   const diagnostics = sortDiagnostics(diags.items);
   if (diags.hasErrors) return { diagnostics, files, symbols };
@@ -54,4 +61,11 @@ export function sliceSpan(text: string, span: Span): string {
   for (let l = span.line; l < span.endLine - 1; l++) out.push(lines[l] ?? '');
   out.push((lines[span.endLine - 1] ?? '').slice(0, span.endColumn - 1));
   return out.join('\n');
+}
+
+/** Offsets at which each line of `text` starts. */
+function lineOffsets(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
 }

@@ -7,7 +7,7 @@
 export * from './artifact/types.js';
 export * from './decision/types.js';
 export { artifactSchema } from './artifact/schema.js';
-export { artifactDigest, canonicalDigest, canonicalJson } from './artifact/digest.js';
+export { artifactDigest, canonicalDigest, canonicalJson, sortKeys } from './artifact/digest.js';
 export { ArtifactError } from './artifact/errors.js';
 export { loadPolicy, type LoadOptions, DEFAULT_MAX_STRING_LENGTH, DEFAULT_MAX_LIST_LENGTH } from './artifact/load.js';
 export { decimalToMicros, formatDuration, formatMicros, parseDuration } from './artifact/value.js';

@@ -16,6 +16,7 @@ import {
   formatMicros,
   loadPolicy,
   parseDuration,
+  sortKeys,
 } from '../src/index.js';
 import { T, TRUE, and, cmp, makeArtifact, restamp, role, rule, supportTools, tool } from './helpers.js';
 
@@ -166,6 +167,20 @@ describe('digests', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('canonicalJson of key-sorted values (the JSON.stringify fast path) is canonicalize too', () => {
+    const lib = ((canonicalize as unknown as { default?: unknown }).default ?? canonicalize) as (v: unknown) => string;
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const sorted = sortKeys(v);
+        expect(canonicalJson(sorted)).toBe(lib(v));
+        expect(canonicalJson(sorted)).toBe(canonicalJson(v));
+      }),
+      { numRuns: 300 },
+    );
+    // Integer-like keys: V8 lists them first, numerically, which is not code-unit order.
+    expect(canonicalJson(sortKeys({ '9': 1, '10': 2, a: 3 }))).toBe('{"10":2,"9":1,"a":3}');
   });
 
   it('canonicalJson rejects non-JSON values', () => {

@@ -5,7 +5,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { ARTIFACT_FORMAT, artifactDigest, type Artifact, type ToolIndex } from '@writ/runtime';
+import { ARTIFACT_FORMAT, artifactDigest, sortKeys, type Artifact, type ToolIndex } from '@writ/runtime';
 import type { CheckedPolicy } from '../semantics/check-policy.js';
 import type { Symbols } from '../semantics/symbols.js';
 
@@ -51,6 +51,8 @@ export function emitArtifact(
     asserts: checked.asserts,
     index: buildIndex(toolNames, checked),
   };
-  artifact.digest = artifactDigest(artifact);
-  return artifact as Artifact;
+  // Members in canonical order: the JSON text is then already RFC 8785 form (but for the digest), which
+  // keeps diffs of artifacts stable and lets the loader hash it without re-sorting.
+  const sorted = sortKeys(artifact);
+  return sortKeys({ ...sorted, digest: artifactDigest(sorted) }) as Artifact;
 }

@@ -24,29 +24,36 @@ const canonicalize = ((canonicalizeModule as unknown as { default?: unknown }).d
  * an object member whose value is `undefined` is left out.
  */
 export function canonicalJson(value: unknown): string {
-  assertJsonValue(value, 0);
-  return canonicalize(value) as string;
+  // When every object's members are already in canonical order, JSON.stringify writes exactly the
+  // canonical bytes (it serializes numbers and strings as canonicalize does); artifacts written by the
+  // compiler are, so loading them skips the re-sort.
+  return assertJsonValue(value, 0) ? JSON.stringify(value) : (canonicalize(value) as string);
 }
 
 const MAX_DEPTH = 10_000;
 
-function assertJsonValue(v: unknown, depth: number): void {
+/**
+ * Throws unless `v` is a JSON value; returns whether every object in it already lists its members in
+ * canonical order (UTF-16 code units), with no `undefined` members.
+ */
+function assertJsonValue(v: unknown, depth: number): boolean {
   if (depth > MAX_DEPTH) throw new TypeError('canonical JSON: value nested too deeply');
   switch (typeof v) {
     case 'string':
     case 'boolean':
-      return;
+      return true;
     case 'number':
       if (!Number.isFinite(v)) throw new TypeError(`canonical JSON: ${String(v)} is not a JSON number`);
-      return;
+      return true;
     case 'object': {
-      if (v === null) return;
+      if (v === null) return true;
+      let ordered = true;
       if (Array.isArray(v)) {
         for (let i = 0; i < v.length; i++) {
           if (v[i] === undefined) throw new TypeError('canonical JSON: undefined is not a JSON value');
-          assertJsonValue(v[i], depth + 1);
+          if (!assertJsonValue(v[i], depth + 1)) ordered = false;
         }
-        return;
+        return ordered;
       }
       const proto = Object.getPrototypeOf(v) as unknown;
       if (proto !== Object.prototype && proto !== null) {
@@ -54,12 +61,30 @@ function assertJsonValue(v: unknown, depth: number): void {
       }
       const obj = v as Record<string, unknown>;
       if (typeof obj['toJSON'] === 'function') throw new TypeError('canonical JSON: objects with toJSON are not JSON values');
-      for (const k of Object.keys(obj)) if (obj[k] !== undefined) assertJsonValue(obj[k], depth + 1);
-      return;
+      let prev: string | undefined;
+      for (const k of Object.keys(obj)) {
+        if (prev !== undefined && !(prev < k)) ordered = false;
+        prev = k;
+        if (obj[k] === undefined) ordered = false;
+        else if (!assertJsonValue(obj[k], depth + 1)) ordered = false;
+      }
+      return ordered;
     }
     default:
       throw new TypeError(`canonical JSON: a ${typeof v} is not a JSON value`);
   }
+}
+
+/** A deep copy of a JSON value with every object's members in canonical (RFC 8785) order. */
+export function sortKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(sortKeys) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value).sort()) {
+    const x = (value as Record<string, unknown>)[k];
+    if (x !== undefined) out[k] = sortKeys(x);
+  }
+  return out as T;
 }
 
 /** `sha256:<hex>` of the UTF-8 bytes of a string. */
