@@ -53,7 +53,20 @@ export type FailureCode =
   /** A newer checkpoint has a smaller tree size than the one already accepted. */
   | 'checkpoint-shrank'
   /** Two checkpoints cannot both be heads of one append-only log. */
-  | 'inconsistent-checkpoints';
+  | 'inconsistent-checkpoints'
+  /** A bundle is not JSON, lacks a required field, has a field of the wrong type or encoding, or carries a
+   *  certificate that does not follow the certificate format. */
+  | 'malformed-bundle'
+  /** The checkpoint carries no signature by the given key (another key, or another key with the same name). */
+  | 'wrong-key'
+  /** A bundle's `tree_size` differs from the size its checkpoint signs. */
+  | 'tree-size-mismatch'
+  /** A bundle's certificate no longer hashes to the leaf hash recorded with it. */
+  | 'certificate-altered'
+  /** A log's entries file is damaged, or an entry is not what the log should hold. */
+  | 'corrupt-log'
+  /** A log holds fewer entries than a checkpoint it signed, or its stored files disagree. */
+  | 'log-mismatch';
 
 /** A failed verification: a stable code and one readable sentence. */
 export interface VerifyFailure {
@@ -86,7 +99,9 @@ export type FormatErrorCode =
   | 'note-too-large'
   | 'too-many-signatures'
   | 'malformed-checkpoint'
-  | 'ambiguous-key';
+  | 'ambiguous-key'
+  | 'malformed-certificate'
+  | 'malformed-bundle';
 
 /** Thrown by `parse*` functions and key handling when text does not follow its format. */
 export class EvidenceFormatError extends Error {

@@ -130,6 +130,8 @@ const ENTRIES = 'entries.log';
 const CHECKPOINT = 'checkpoint';
 const HISTORY = 'checkpoints.jsonl';
 const LOCK = 'LOCK';
+/** Names of the files in a log directory (see the module comment). */
+export const LOG_FILES = { entries: ENTRIES, checkpoint: CHECKPOINT, history: HISTORY, lock: LOCK } as const;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 const openDirs = new Set<string>();
 

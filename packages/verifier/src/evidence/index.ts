@@ -1,6 +1,6 @@
 /**
  * Writ evidence: RFC 9162 Merkle trees and proofs, Ed25519 (RFC 8032), C2SP signed notes and tlog
- * checkpoints, and the append-only file log. Never loads the SMT solver.
+ * checkpoints, the append-only file log, DecisionCertificates and evidence bundles. Never loads the SMT solver.
  *
  * Conventions (see `errors.ts`): `verify*` functions return `{ ok: true, … } | { ok: false, code, reason }`
  * and never throw on bad untrusted input; `parse*` functions throw `EvidenceFormatError`.
@@ -56,3 +56,26 @@ export { FileLog, LogError } from './filelog.js';
 export type { FileLogOptions, LogErrorCode, RecoveryReport } from './filelog.js';
 export { Checkpointer } from './checkpointer.js';
 export type { CheckpointerOptions } from './checkpointer.js';
+export {
+  CERTIFICATE_TYPE,
+  certifiableRequest,
+  certificateBytes,
+  certificateSchema,
+  makeCertificate,
+  parseCertificate,
+  requestDigest,
+} from './certificate.js';
+export type {
+  CertificateObligation,
+  CertificateOptions,
+  CertificateReason,
+  CertificateSourceRef,
+  DecisionCertificate,
+  ParseCertificateOptions,
+} from './certificate.js';
+export { bundleJson, makeBundle, parseBundle, verifyBundle } from './bundle.js';
+export type { Bundle, BundleSource, ParsedBundle, VerifiedBundle } from './bundle.js';
+export { LogSnapshot } from './log-snapshot.js';
+export type { HistoryProblem } from './log-snapshot.js';
+export { verifyLog } from './log-verify.js';
+export type { LogReport, VerifyLogOptions } from './log-verify.js';

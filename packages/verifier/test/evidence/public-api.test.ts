@@ -14,7 +14,7 @@ afterAll(() => rmSync(ROOT, { recursive: true, force: true }));
 
 describe('public evidence API', () => {
   it('is re-exported by the package index', () => {
-    for (const name of ['FileLog', 'verifyInclusionInCheckpoint', 'verifyConsistency', 'signNote', 'CheckpointChain']) {
+    for (const name of ['FileLog', 'verifyInclusionInCheckpoint', 'verifyConsistency', 'signNote', 'CheckpointChain', 'makeCertificate', 'parseCertificate', 'makeBundle', 'verifyBundle', 'LogSnapshot', 'verifyLog']) {
       expect(typeof (pkg as Record<string, unknown>)[name]).toBe('function');
     }
   });
@@ -53,14 +53,14 @@ describe('public evidence API', () => {
     await log.close();
   });
 
-  it('evidence modules import only relative modules, @noble/*, and node:* (never z3-solver)', () => {
+  it('evidence modules import only relative modules, @noble/*, @writ/runtime, ajv and node:* (never z3-solver)', () => {
     const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'evidence');
     const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
     expect(files.length).toBeGreaterThan(10);
     for (const f of files) {
       const src = readFileSync(join(dir, f), 'utf8');
       const specs = [...src.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => m[1]!);
-      for (const s of specs) expect(s, `${f} imports ${s}`).toMatch(/^(\.\/|@noble\/(ed25519|hashes\/)|node:)/);
+      for (const s of specs) expect(s, `${f} imports ${s}`).toMatch(/^(\.\/|@noble\/(ed25519|hashes\/)|@writ\/runtime$|ajv$|node:)/);
     }
   });
 });

@@ -1,0 +1,493 @@
+/**
+ * DecisionCertificate: the record of one decision that Writ logs and signs (DESIGN.md §6).
+ *
+ * A certificate is a JSON object; **its bytes are its RFC 8785 canonical form** (`certificateBytes`), and those
+ * bytes are what the Merkle log hashes (`leaf = SHA-256(0x00 || bytes)`). Format `writ.decision-certificate/v0`:
+ *
+ * ```json
+ * {
+ *   "type": "writ.decision-certificate/v0",
+ *   "policy": { "name": "customer-support", "version": "1.0.0", "digest": "sha256:<hex>" },
+ *   "request_digest": "sha256:<hex>",
+ *   "request": { … },                              // only when the caller asked for it (default: omitted)
+ *   "decision": {
+ *     "effect": "allow" | "deny" | "pending_approval",
+ *     "denial": "forbidden" | "not_permitted" | "invalid_request",   // deny only
+ *     "rules": ["policy.writ:12", …],             // the reasons' rule ids, in reason order, without repeats
+ *     "reasons": [{ "rule", "kind", "message", "span"?: {file, line, column}, "clause"?: {…} }],
+ *     "obligations": [ … ]                          // omitted when there are none; see below
+ *   },
+ *   "approval": { …ApprovalRecord… },              // when the decision carries one
+ *   "verification": { … },                         // free-form object, for the verifier's results (optional)
+ *   "time": "2025-06-01T12:00:00.000Z"             // RFC 3339: when the decision was made
+ * }
+ * ```
+ *
+ * - `request_digest` is `sha256:` + hex SHA-256 of the RFC 8785 form of the request as received. When the
+ *   request was not a JSON value at all (text that does not parse, or numbers outside the double range; the
+ *   decision is then an `invalid_request` deny), it is the SHA-256 of the exact bytes received. Anyone holding
+ *   the request can recompute it with {@link requestDigest}.
+ * - The request itself is **omitted by default**: requests carry customer data, and a digest is enough to prove
+ *   which request was decided. Pass `includeRequest: true` to embed it (`request`), e.g. in an internal log.
+ * - Obligations keep everything **except values**: a `redact` obligation keeps its target, rule and the tokens
+ *   (token name, detector kind, path) but not the redacted value (which may still carry sensitive text); a `warn`
+ *   obligation is kept whole (budget figures only).
+ * - Every object has a fixed set of members (`parseCertificate` rejects unknown ones), except `verification`
+ *   and `request`, which hold any JSON.
+ *
+ * @module
+ */
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { canonicalDigest, canonicalJson } from '@writ/runtime';
+import type { ApprovalRecord, Decision, Obligation, Reason } from '@writ/runtime';
+import { fromUtf8, toHex, utf8 } from './bytes.js';
+import { EvidenceFormatError } from './errors.js';
+import { sha256 } from './hash.js';
+
+/** The `type` of version 0 certificates. */
+export const CERTIFICATE_TYPE = 'writ.decision-certificate/v0';
+
+/** A source position in a certificate's reasons. */
+export interface CertificateSourceRef {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** One reason of the decision, as certified. */
+export interface CertificateReason {
+  readonly rule: string;
+  readonly kind: string;
+  readonly message: string;
+  readonly span?: CertificateSourceRef;
+  readonly clause?: CertificateSourceRef;
+}
+
+/** An obligation as certified: a redaction without its value, or a budget warning. */
+export type CertificateObligation =
+  | {
+      readonly type: 'redact';
+      readonly target: 'args' | 'result';
+      readonly rule: string;
+      readonly tokens: readonly { readonly token: string; readonly kind: string; readonly path: string }[];
+    }
+  | {
+      readonly type: 'warn';
+      readonly rule: string;
+      readonly dimension: 'cost' | 'tokens' | 'calls';
+      readonly level: number;
+      readonly used: number;
+      readonly limit: number;
+      readonly message: string;
+    };
+
+/** A DecisionCertificate (see the module comment for the format). */
+export interface DecisionCertificate {
+  readonly type: typeof CERTIFICATE_TYPE;
+  readonly policy: { readonly name: string; readonly version: string; readonly digest: string };
+  readonly request_digest: string;
+  /** The request itself, only when the certificate was made with `includeRequest: true`. */
+  readonly request?: unknown;
+  readonly decision: {
+    readonly effect: Decision['effect'];
+    readonly denial?: NonNullable<Decision['denial']>;
+    readonly rules: readonly string[];
+    readonly reasons: readonly CertificateReason[];
+    readonly obligations?: readonly CertificateObligation[];
+  };
+  readonly approval?: ApprovalRecord;
+  readonly verification?: Readonly<Record<string, unknown>>;
+  /** RFC 3339. */
+  readonly time: string;
+}
+
+/** Options of {@link makeCertificate}. */
+export interface CertificateOptions {
+  /** When the decision was made: a `Date`, milliseconds since the epoch, or an RFC 3339 string (kept as is). */
+  readonly time: Date | number | string;
+  /** Embed the request in the certificate (default `false`: only its digest). */
+  readonly includeRequest?: boolean;
+  /** A verification result to record (any JSON object). */
+  readonly verification?: Readonly<Record<string, unknown>>;
+}
+
+/** Options of {@link parseCertificate}. */
+export interface ParseCertificateOptions {
+  /**
+   * For text or bytes input: also require that the input is exactly the certificate's canonical form (as a log
+   * entry must be). Default `false`.
+   */
+  readonly requireCanonical?: boolean;
+}
+
+const SHA256_PATTERN = '^sha256:[0-9a-f]{64}$';
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+const sourceRefSchema = {
+  type: 'object',
+  required: ['file', 'line', 'column'],
+  additionalProperties: false,
+  properties: { file: { type: 'string' }, line: { type: 'integer', minimum: 0 }, column: { type: 'integer', minimum: 0 } },
+} as const;
+
+const partySchema = {
+  type: 'object',
+  required: ['approver', 'role', 'time'],
+  additionalProperties: false,
+  properties: { approver: { type: 'string' }, role: { type: 'string' }, time: { type: 'string' }, reason: { type: 'string' } },
+} as const;
+
+/**
+ * JSON Schema (draft-07) of a `writ.decision-certificate/v0` certificate. `parseCertificate` checks it and, on
+ * top, that `rules` lists the reasons' rules, that `time` is RFC 3339, and that an embedded `request` matches
+ * `request_digest`.
+ */
+export const certificateSchema = {
+  $id: 'https://writ.dev/schema/decision-certificate-v0.json',
+  type: 'object',
+  required: ['type', 'policy', 'request_digest', 'decision', 'time'],
+  additionalProperties: false,
+  properties: {
+    type: { const: CERTIFICATE_TYPE },
+    policy: {
+      type: 'object',
+      required: ['name', 'version', 'digest'],
+      additionalProperties: false,
+      properties: { name: { type: 'string', minLength: 1 }, version: { type: 'string' }, digest: { type: 'string', pattern: SHA256_PATTERN } },
+    },
+    request_digest: { type: 'string', pattern: SHA256_PATTERN },
+    request: {},
+    decision: {
+      type: 'object',
+      required: ['effect', 'rules', 'reasons'],
+      additionalProperties: false,
+      properties: {
+        effect: { enum: ['allow', 'deny', 'pending_approval'] },
+        denial: { enum: ['forbidden', 'not_permitted', 'invalid_request'] },
+        rules: { type: 'array', items: { type: 'string' } },
+        reasons: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['rule', 'kind', 'message'],
+            additionalProperties: false,
+            properties: {
+              rule: { type: 'string' },
+              kind: { type: 'string', minLength: 1 },
+              message: { type: 'string' },
+              span: sourceRefSchema,
+              clause: sourceRefSchema,
+            },
+          },
+        },
+        obligations: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            required: ['type'],
+            properties: { type: { enum: ['redact', 'warn'] } },
+            discriminator: { propertyName: 'type' },
+            oneOf: [
+              {
+                properties: {
+                  type: { const: 'redact' },
+                  target: { enum: ['args', 'result'] },
+                  rule: { type: 'string' },
+                  tokens: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['token', 'kind', 'path'],
+                      additionalProperties: false,
+                      properties: { token: { type: 'string' }, kind: { type: 'string' }, path: { type: 'string' } },
+                    },
+                  },
+                },
+                required: ['type', 'target', 'rule', 'tokens'],
+                additionalProperties: false,
+              },
+              {
+                properties: {
+                  type: { const: 'warn' },
+                  rule: { type: 'string' },
+                  dimension: { enum: ['cost', 'tokens', 'calls'] },
+                  level: { type: 'number' },
+                  used: { type: 'number' },
+                  limit: { type: 'number' },
+                  message: { type: 'string' },
+                },
+                required: ['type', 'rule', 'dimension', 'level', 'used', 'limit', 'message'],
+                additionalProperties: false,
+              },
+            ],
+          },
+        },
+      },
+    },
+    approval: {
+      type: 'object',
+      required: ['id', 'args_digest', 'tool', 'agent', 'requirements', 'approvals', 'rejections', 'status', 'created_at', 'expires_at', 'on_timeout'],
+      additionalProperties: false,
+      properties: {
+        id: { type: 'string' },
+        args_digest: { type: 'string' },
+        tool: { type: 'string' },
+        agent: { type: 'string' },
+        session: { type: 'string' },
+        requirements: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['rule', 'role', 'quorum'],
+            additionalProperties: false,
+            properties: { rule: { type: 'string' }, role: { type: 'string' }, quorum: { type: 'integer', minimum: 1 } },
+          },
+        },
+        approvals: { type: 'array', items: partySchema },
+        rejections: { type: 'array', items: partySchema },
+        status: { enum: ['pending', 'granted', 'rejected', 'expired', 'used'] },
+        created_at: { type: 'string' },
+        expires_at: { type: 'string' },
+        on_timeout: { enum: ['deny', 'allow'] },
+      },
+    },
+    verification: { type: 'object' },
+    time: { type: 'string', pattern: RFC3339.source },
+  },
+} as const;
+
+let validator: ValidateFunction | undefined;
+
+function validate(value: unknown): string | undefined {
+  if (validator === undefined) {
+    const ajv = new Ajv({ allErrors: false, discriminator: true, strict: true, allowUnionTypes: true });
+    validator = ajv.compile(certificateSchema);
+  }
+  if (validator(value)) return undefined;
+  const e = validator.errors?.[0];
+  return e === undefined ? 'does not match the certificate schema' : schemaMessage(e);
+}
+
+function schemaMessage(e: ErrorObject): string {
+  const at = e.instancePath === '' ? 'certificate' : `certificate${e.instancePath.replace(/\//g, '.')}`;
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return `${at} has no '${String(p['missingProperty'])}'`;
+    case 'additionalProperties':
+      return `${at} has an unknown member '${String(p['additionalProperty'])}'`;
+    case 'enum':
+      return `${at} must be one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `${at} must be ${JSON.stringify(p['allowedValue'])}`;
+    case 'discriminator':
+      return `${at} has an unknown or missing type`;
+    case 'pattern':
+      return e.instancePath === '/time' ? `${at} is not an RFC 3339 time` : `${at} is not a sha256:<64 hex digits> digest`;
+    default:
+      return `${at} ${e.message ?? e.keyword}`;
+  }
+}
+
+/**
+ * The request digest of a certificate: `sha256:` + hex SHA-256 of the RFC 8785 form of the request, or of the
+ * raw bytes when the request is given as bytes (a request that was not a JSON value; see {@link certifiableRequest}).
+ *
+ * @param request - the parsed request (any JSON value) or its raw bytes.
+ * @returns `sha256:<64 hex digits>`.
+ * @throws `TypeError` when `request` is neither a JSON value nor bytes.
+ */
+export function requestDigest(request: unknown): string {
+  if (request instanceof Uint8Array) return `sha256:${toHex(sha256(request))}`;
+  return canonicalDigest(request);
+}
+
+/**
+ * What to certify for a request received as text: the parsed JSON value when the text is JSON that has an
+ * RFC 8785 form, otherwise the text's UTF-8 bytes (then `request_digest` is the digest of those bytes).
+ *
+ * @param text - the request as received.
+ * @returns a JSON value or a `Uint8Array`, to pass to {@link makeCertificate} / {@link requestDigest}.
+ */
+export function certifiableRequest(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text);
+    canonicalJson(value);
+    return value;
+  } catch {
+    return utf8(text);
+  }
+}
+
+/**
+ * Builds the certificate of one decision.
+ *
+ * @param request - the request as decided: its parsed JSON value, or its raw bytes when it was not JSON (see
+ *   {@link certifiableRequest}).
+ * @param decision - the runtime's decision for it.
+ * @param options - `time` (required), `includeRequest`, `verification`.
+ * @returns the certificate; {@link certificateBytes} gives the bytes to log.
+ * @throws `TypeError` when `request` is neither a JSON value nor bytes, when `includeRequest` is asked for a
+ *   request given as bytes, or when `time` is not a valid time; {@link EvidenceFormatError}
+ *   `malformed-certificate` when the decision does not fit the certificate format.
+ */
+export function makeCertificate(request: unknown, decision: Decision, options: CertificateOptions): DecisionCertificate {
+  const digest = requestDigest(request);
+  if (options.includeRequest === true && request instanceof Uint8Array) {
+    throw new TypeError('includeRequest needs the request as a JSON value, not bytes');
+  }
+  const d: Record<string, unknown> = {
+    effect: decision.effect,
+    rules: ruleIds(decision.reasons),
+    reasons: decision.reasons.map(certReason),
+  };
+  if (decision.denial !== undefined) d['denial'] = decision.denial;
+  if (decision.obligations.length > 0) d['obligations'] = decision.obligations.map(certObligation);
+  const cert: Record<string, unknown> = {
+    type: CERTIFICATE_TYPE,
+    policy: { name: decision.policy.name, version: decision.policy.version, digest: decision.policy.digest },
+    request_digest: digest,
+  };
+  if (options.includeRequest === true) cert['request'] = request;
+  cert['decision'] = d;
+  if (decision.approval !== undefined) cert['approval'] = certApproval(decision.approval);
+  if (options.verification !== undefined) cert['verification'] = options.verification;
+  cert['time'] = formatTime(options.time);
+  const problem = validate(cert) ?? semanticProblem(cert as unknown as DecisionCertificate);
+  if (problem !== undefined) throw new EvidenceFormatError('malformed-certificate', problem);
+  return cert as unknown as DecisionCertificate;
+}
+
+/**
+ * The bytes of a certificate: the UTF-8 of its RFC 8785 canonical JSON. These are the log entry's bytes.
+ *
+ * @param cert - a certificate (not re-validated).
+ * @returns the canonical bytes.
+ * @throws `TypeError` when the object holds something that is not JSON.
+ */
+export function certificateBytes(cert: DecisionCertificate): Uint8Array {
+  return utf8(canonicalJson(cert));
+}
+
+/**
+ * Parses and validates a certificate: the JSON Schema ({@link certificateSchema}), then `time` is a real RFC 3339
+ * time, `decision.rules` lists the reasons' rules in order without repeats, a `denial` only on a deny, and an
+ * embedded `request` hashes to `request_digest`.
+ *
+ * @param input - JSON text, UTF-8 bytes (decoded strictly), or an already parsed value.
+ * @param options - `requireCanonical`: text or bytes must be exactly the canonical form.
+ * @returns the certificate (the parsed object itself).
+ * @throws {@link EvidenceFormatError} `malformed-certificate` with one sentence saying what is wrong.
+ */
+export function parseCertificate(input: unknown, options: ParseCertificateOptions = {}): DecisionCertificate {
+  let value = input;
+  let text: string | undefined;
+  if (input instanceof Uint8Array) {
+    try {
+      text = fromUtf8(input);
+    } catch {
+      throw new EvidenceFormatError('malformed-certificate', 'certificate is not valid UTF-8');
+    }
+  } else if (typeof input === 'string') {
+    text = input;
+  }
+  if (text !== undefined) {
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new EvidenceFormatError('malformed-certificate', `certificate is not JSON: ${(e as Error).message}`);
+    }
+  }
+  const problem = validate(value) ?? semanticProblem(value as DecisionCertificate);
+  if (problem !== undefined) throw new EvidenceFormatError('malformed-certificate', problem);
+  const cert = value as DecisionCertificate;
+  if (options.requireCanonical === true && text !== undefined && canonicalJson(cert) !== text) {
+    throw new EvidenceFormatError('malformed-certificate', 'certificate is not in its RFC 8785 canonical form');
+  }
+  return cert;
+}
+
+function semanticProblem(cert: DecisionCertificate): string | undefined {
+  if (!Number.isFinite(Date.parse(cert.time))) return 'certificate.time is not an RFC 3339 time';
+  const expected = ruleIds(cert.decision.reasons);
+  const rules = cert.decision.rules;
+  if (rules.length !== expected.length || rules.some((r, i) => r !== expected[i])) {
+    return 'certificate.decision.rules does not list the rules of its reasons';
+  }
+  if (cert.decision.denial !== undefined && cert.decision.effect !== 'deny') return 'certificate.decision.denial is set on a decision that is not a deny';
+  if ('request' in cert) {
+    let digest: string;
+    try {
+      digest = canonicalDigest(cert.request);
+    } catch {
+      return 'certificate.request is not a JSON value';
+    }
+    if (digest !== cert.request_digest) return 'certificate.request does not match certificate.request_digest';
+  }
+  return undefined;
+}
+
+function ruleIds(reasons: readonly { rule: string }[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const r of reasons) {
+    if (!seen.has(r.rule)) {
+      seen.add(r.rule);
+      out.push(r.rule);
+    }
+  }
+  return out;
+}
+
+function certRef(s: { file: string; line: number; column: number }): CertificateSourceRef {
+  return { file: s.file, line: s.line, column: s.column };
+}
+
+function certReason(r: Reason): CertificateReason {
+  const out: { -readonly [K in keyof CertificateReason]: CertificateReason[K] } = { rule: r.rule, kind: r.kind, message: r.message };
+  if (r.span !== undefined) out.span = certRef(r.span);
+  if (r.clause !== undefined) out.clause = certRef(r.clause);
+  return out;
+}
+
+function certObligation(o: Obligation): CertificateObligation {
+  if (o.type === 'redact') {
+    return { type: 'redact', target: o.target, rule: o.rule, tokens: o.tokens.map((t) => ({ token: t.token, kind: t.kind, path: t.path })) };
+  }
+  return { type: 'warn', rule: o.rule, dimension: o.dimension, level: o.level, used: o.used, limit: o.limit, message: o.message };
+}
+
+function certApproval(a: ApprovalRecord): ApprovalRecord {
+  const party = <T extends { approver: string; role: string; time: string; reason?: string }>(p: T) => {
+    const out: { approver: string; role: string; time: string; reason?: string } = { approver: p.approver, role: p.role, time: p.time };
+    if (p.reason !== undefined) out.reason = p.reason;
+    return out;
+  };
+  const out: ApprovalRecord = {
+    id: a.id,
+    args_digest: a.args_digest,
+    tool: a.tool,
+    agent: a.agent,
+    requirements: a.requirements.map((q) => ({ rule: q.rule, role: q.role, quorum: q.quorum })),
+    approvals: a.approvals.map(party),
+    rejections: a.rejections.map(party),
+    status: a.status,
+    created_at: a.created_at,
+    expires_at: a.expires_at,
+    on_timeout: a.on_timeout,
+  };
+  if (a.session !== undefined) out.session = a.session;
+  return out;
+}
+
+function formatTime(time: Date | number | string): string {
+  if (typeof time === 'string') {
+    if (!RFC3339.test(time) || !Number.isFinite(Date.parse(time))) throw new TypeError(`time '${time}' is not an RFC 3339 time`);
+    return time;
+  }
+  const ms = typeof time === 'number' ? time : time.getTime();
+  if (!Number.isFinite(ms)) throw new TypeError('time is not a valid date');
+  return new Date(ms).toISOString();
+}
