@@ -4,3 +4,4 @@
  * @module
  */
 export * from './evidence/index.js';
+export * from './smt/index.js';
