@@ -58,7 +58,7 @@ function parse(tokens: string[]): SExpr {
 /** Decodes an SMT-LIB string literal (`""` and `\u{…}` / `\ud…` escapes). */
 export function decodeString(lit: string): string {
   const body = lit.slice(1, -1).replace(/""/g, '"');
-  return body.replace(/\\u\{([0-9a-fA-F]{1,5})\}|\\u([0-9a-fA-F]{4})/g, (_m, a: string | undefined, b: string | undefined) => {
+  return body.replace(/\\u\{([0-9a-fA-F]{1,6})\}|\\u([0-9a-fA-F]{4})/g, (_m, a: string | undefined, b: string | undefined) => {
     const cp = parseInt((a ?? b) as string, 16);
     return cp >= 0xd800 && cp <= 0xdfff ? String.fromCharCode(cp) : String.fromCodePoint(cp);
   });

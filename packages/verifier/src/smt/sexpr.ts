@@ -12,12 +12,14 @@ export function sym(name: string): string {
  * A string literal. Printable ASCII stays as is except `"` (doubled) and `\` (escaped, so it never starts an
  * escape sequence); everything else is `\u{…}` by code point. Lone UTF-16 surrogates have no code point and
  * are written as the surrogate value itself, which SMT-LIB solvers accept as a character.
+ * @throws RangeError for a code point above U+2FFFF, which SMT-LIB strings cannot hold
  */
 export function str(value: string): string {
   let out = '"';
   for (let i = 0; i < value.length; i++) {
     const cp = value.codePointAt(i) as number;
     if (cp > 0xffff) i++;
+    if (cp > 0x2ffff) throw new RangeError(`character U+${cp.toString(16).toUpperCase()} is outside the SMT-LIB string alphabet (up to U+2FFFF)`);
     if (cp === 0x22) out += '""';
     else if (cp >= 0x20 && cp <= 0x7e && cp !== 0x5c) out += String.fromCharCode(cp);
     else out += `\\u{${cp.toString(16)}}`;
