@@ -5,7 +5,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './commands/check.js';
 import { runCompile } from './commands/compile.js';
-import { runDecide } from './commands/decide.js';
+import { runDecide, type DecideOptions } from './commands/decide.js';
+import { registerEvidenceCommands } from './commands/evidence.js';
 import { EXIT, UserError } from './errors.js';
 import { PolicyCompileError } from './io/load-policy.js';
 import { renderDiagnostic } from './render/diagnostics.js';
@@ -15,7 +16,7 @@ import { VERSION } from './version.js';
 const EXIT_HELP = `
 Exit codes:
   0   success (decide: a decision was printed, whatever its effect)
-  1   the policy has errors (check, compile)
+  1   the policy has errors (check, compile); evidence is invalid (cert verify, log verify)
   2   usage error: unknown option, missing argument, unreadable file
   3   the policy given to decide did not compile, or the artifact was refused
   70  internal error (a bug in writ: please report it)
@@ -25,6 +26,9 @@ Examples:
   writ compile examples/customer-support -o policy.json
   writ decide --policy policy.json --request examples/customer-support/requests/refund-small.json
   echo '{"agent":{"id":"refund-agent"},"tool":"issue_refund","args":{…}}' | writ decide --policy examples/customer-support --request -
+  writ keygen --name example.com/writ-log --out log-key
+  writ decide --policy policy.json --request req.json --log decisions/ --key log-key.key --bundle evidence.json
+  writ cert verify evidence.json --pubkey log-key.pub
 `;
 
 function program(): Command {
@@ -57,9 +61,14 @@ function program(): Command {
     .requiredOption('--request <file>', "the request JSON, or '-' for standard input")
     .option('--json', 'print exactly the Decision JSON on standard output')
     .addOption(new Option('--now <time>', 'decide as of this RFC 3339 time (default: now)'))
-    .action((o: { policy: string; request: string; json?: boolean; now?: string }) => {
-      code = runDecide(o);
+    .option('--log <dir>', 'append the decision\'s signed certificate to the log in <dir> (created if absent)')
+    .option('--key <file>', 'with --log: the log\'s private key (<prefix>.key from writ keygen)')
+    .option('--bundle <file>', 'with --log: write the evidence bundle (certificate, inclusion proof, checkpoint) here')
+    .option('--include-request', 'with --log: put the request itself in the certificate (default: only its digest)')
+    .action(async (o: DecideOptions) => {
+      code = await runDecide(o);
     });
+  registerEvidenceCommands(p, (c) => (code = c));
   p.hook('postAction', () => {
     process.exitCode = code;
   });
