@@ -10,3 +10,6 @@ export { grammarRuleNames } from './syntax/parser.js';
 export type * as Ast from './syntax/ast.js';
 export { parseDuration, formatDuration } from './units.js';
 export { typeName } from './semantics/check-expr.js';
+export { formatSource, DEFAULT_WIDTH, type FormatOptions, type FormatResult } from './format/index.js';
+export { lexTokens, type LexedToken } from './syntax/tokens.js';
+export type { Symbols } from './semantics/symbols.js';

@@ -62,6 +62,26 @@ export function readPolicySources(inputs: readonly string[]): PolicySources {
   return { root: base, sources };
 }
 
+/**
+ * The `.writ` files named by `inputs`: files as given, directories searched recursively (sorted, skipping
+ * `node_modules`, `dist` and dot-directories). Paths are returned as given, not resolved.
+ * @throws UserError when a path does not exist
+ */
+export function listWritFiles(inputs: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const input of inputs) {
+    let st;
+    try {
+      st = statSync(input);
+    } catch {
+      throw new UserError(`${input}: no such file or directory`);
+    }
+    if (st.isDirectory()) walk(input, files);
+    else files.push(input);
+  }
+  return [...new Set(files)];
+}
+
 /** The path to show for a span's file: relative to the current directory when that is shorter. */
 export function displayPath(root: string, file: string): string {
   const abs = path.resolve(root, file);
