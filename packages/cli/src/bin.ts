@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './commands/check.js';
 import { runCompile } from './commands/compile.js';
 import { runDecide, type DecideOptions } from './commands/decide.js';
+import { registerAuthoringCommands } from './commands/authoring.js';
 import { registerEvidenceCommands } from './commands/evidence.js';
 import { EXIT, UserError } from './errors.js';
 import { PolicyCompileError } from './io/load-policy.js';
@@ -69,6 +70,7 @@ function program(): Command {
       code = await runDecide(o);
     });
   registerEvidenceCommands(p, (c) => (code = c));
+  registerAuthoringCommands(p, (c) => (code = c));
   p.hook('postAction', () => {
     process.exitCode = code;
   });
