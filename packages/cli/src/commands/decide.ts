@@ -2,7 +2,7 @@
  * `writ decide`: one request against a policy.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { bundleJson, certifiableRequest, certificateBytes, Checkpointer, makeBundle, makeCertificate } from '@writ/verifier';
+import { bundleJson, certifiableRequest, certifyDecision, Checkpointer, makeBundle } from '@writ/verifier';
 import type { Decision } from '@writ/runtime';
 import type { Bundle, FileLog, NoteSignerKey } from '@writ/verifier';
 import { EXIT, UserError } from '../errors.js';
@@ -100,8 +100,8 @@ async function certify(log: FileLog, key: NoteSignerKey, text: string, decision:
   const request = certifiableRequest(text);
   const embed = opts.includeRequest === true && !(request instanceof Uint8Array);
   if (opts.includeRequest && !embed && !opts.json) process.stderr.write('note: the request is not JSON; the certificate carries only its digest\n');
-  const cert = makeCertificate(request, decision, { time, includeRequest: embed });
-  const { index } = await log.append(certificateBytes(cert));
+  const { bytes } = certifyDecision(request, decision, { time, includeRequest: embed });
+  const { index } = await log.append(bytes);
   const checkpointer = new Checkpointer(log, key, { everyEntries: Infinity, everyMs: Infinity });
   try {
     return makeBundle(log, index, await checkpointer.flush());

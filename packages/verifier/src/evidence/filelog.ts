@@ -193,6 +193,17 @@ export class FileLog {
       keepLevel: cacheLevel,
       readLeafHashes: (start, end) => {
         const out: Uint8Array[] = [];
+        const from = this.offsets.get(start);
+        const span = this.frameEnd(end - 1) - from;
+        if (span <= 1 << 20) {
+          // One read for the (fewer than 2^cacheLevel) consecutive frames, then pick their trailers.
+          const frames = this.readRange(from, span);
+          for (let i = start; i < end; i++) {
+            const at = this.frameEnd(i) - from - FRAME_TRAILER_SIZE;
+            out.push(frames.slice(at, at + HASH_SIZE));
+          }
+          return out;
+        }
         for (let i = start; i < end; i++) out.push(this.readRange(this.frameEnd(i) - FRAME_TRAILER_SIZE, HASH_SIZE));
         return out;
       },

@@ -23,9 +23,10 @@
  *
  * @module
  */
+import * as cryptoModule from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { bytesEqual } from './bytes.js';
-import { HASH_SIZE, sha256 } from './hash.js';
+import { HASH_SIZE, leafHash, sha256 } from './hash.js';
 
 /** Frame header size in bytes. */
 export const FRAME_HEADER_SIZE = 24;
@@ -35,18 +36,20 @@ export const FRAME_TRAILER_SIZE = HASH_SIZE;
 export const FRAME_MAGIC = Uint8Array.of(0x57, 0x52, 0x4c, 0x31);
 
 /**
- * RFC 9162 leaf hash `SHA-256(0x00 || payload)` computed with Node's native SHA-256 (several times faster than
- * the portable `leafHash` of `hash.ts` for the file log's bulk hashing; same result).
+ * RFC 9162 leaf hash `SHA-256(0x00 || payload)` computed with Node's native SHA-256 (`hash.ts`'s `leafHash`
+ * when Node has the one-shot `crypto.hash`, else `createHash`); same result as the portable hash.
  *
  * @param payload - entry bytes.
  * @returns the 32-byte leaf hash.
  */
 export function frameLeafHash(payload: Uint8Array): Uint8Array {
+  if (hasNativeHash) return leafHash(payload); // native one-shot hash (hash.ts)
   const digest = createHash('sha256').update(LEAF_PREFIX).update(payload).digest();
   return new Uint8Array(digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.length));
 }
 
 const LEAF_PREFIX = Uint8Array.of(0x00);
+const hasNativeHash = typeof (cryptoModule as { hash?: unknown }).hash === 'function';
 
 /** Decoded frame header fields. */
 export interface FrameHeader {

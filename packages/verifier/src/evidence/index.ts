@@ -61,6 +61,7 @@ export {
   certifiableRequest,
   certificateBytes,
   certificateSchema,
+  certifyDecision,
   makeCertificate,
   parseCertificate,
   requestDigest,

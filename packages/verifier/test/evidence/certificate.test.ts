@@ -7,6 +7,7 @@ import {
   CERTIFICATE_TYPE,
   certifiableRequest,
   certificateBytes,
+  certifyDecision,
   makeCertificate,
   parseCertificate,
   requestDigest,
@@ -116,12 +117,27 @@ describe('certificateBytes and parseCertificate', () => {
         const c = makeCertificate(request, decision, { time: TIME, includeRequest });
         const bytes = certificateBytes(c);
         expect(fromUtf8(bytes)).toBe(canonicalJson(c));
+        if (!includeRequest) expect(JSON.stringify(c)).toBe(canonicalJson(c)); // built in canonical member order: the fast path
+        const both = certifyDecision(request, decision, { time: TIME, includeRequest });
+        expect(both.certificate).toEqual(c);
+        expect(both.bytes).toEqual(bytes);
         const back = parseCertificate(bytes, { requireCanonical: true });
         expect(canonicalJson(back)).toBe(canonicalJson(c));
         expect(back.request_digest).toBe(canonicalDigest(request));
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('embedded requests with integer-like member names still give canonical bytes', () => {
+    const request = { '10': 1, '2': 2, b: { '1': true, a: null }, a: [3] };
+    const c = makeCertificate(request, DECISIONS['allow']!, { time: TIME, includeRequest: true, verification: { '9': 'x', '10': 'y' } });
+    const text = fromUtf8(certificateBytes(c));
+    expect(text).toBe(canonicalJson(JSON.parse(text)));
+    expect(fromUtf8(certifyDecision(request, DECISIONS['allow']!, { time: TIME, includeRequest: true, verification: { '9': 'x', '10': 'y' } }).bytes)).toBe(text);
+    expect(text).toContain('"request":{"10":1,"2":2,"a":[3],"b":{"1":true,"a":null}}');
+    expect(text).toContain('"verification":{"10":"y","9":"x"}');
+    expect(parseCertificate(certificateBytes(c), { requireCanonical: true }).request_digest).toBe(canonicalDigest(request));
   });
 
   it('requireCanonical refuses the same certificate written differently', () => {
