@@ -2,6 +2,7 @@
  * `writ keygen`: an Ed25519 key pair for signing a log's checkpoints, as C2SP signed-note key strings.
  */
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { formatKeyId, generateSignerKey, isValidKeyName, parseVerifierKey } from '@writ/verifier';
 import { EXIT, UserError } from '../errors.js';
 
@@ -28,6 +29,9 @@ export function runKeygen(opts: KeygenOptions): number {
     chmodSync(keyFile, 0o600);
     writeFileSync(pubFile, `${verifierKey}\n`, { flag: opts.force ? 'w' : 'wx' });
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${dirname(keyFile)}: no such directory`);
+    if (code === 'EEXIST') throw new UserError(`${(e as NodeJS.ErrnoException).path ?? opts.out} already exists; pass --force to overwrite it`);
     throw new UserError(`${opts.out}: ${(e as Error).message}`);
   }
   const keyId = formatKeyId(parseVerifierKey(verifierKey).keyId);

@@ -408,7 +408,10 @@ function sortedCopy(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedCopy);
   if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(value).sort()) out[k] = sortedCopy((value as Record<string, unknown>)[k]);
+  for (const k of Object.keys(value).sort()) {
+    // defineProperty, not assignment: a member named "__proto__" (JSON.parse makes it an own property) must stay one.
+    Object.defineProperty(out, k, { value: sortedCopy((value as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }
 

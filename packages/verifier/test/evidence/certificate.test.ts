@@ -140,6 +140,14 @@ describe('certificateBytes and parseCertificate', () => {
     expect(parseCertificate(certificateBytes(c), { requireCanonical: true }).request_digest).toBe(canonicalDigest(request));
   });
 
+  it('an embedded request keeps a member named __proto__', () => {
+    const request = JSON.parse('{"tool":"t","__proto__":{"x":1},"args":{"__proto__":2}}') as unknown;
+    const c = makeCertificate(request, DECISIONS['allow']!, { time: TIME, includeRequest: true });
+    const text = fromUtf8(certificateBytes(c));
+    expect(text).toContain('"request":{"__proto__":{"x":1},"args":{"__proto__":2},"tool":"t"}');
+    expect(parseCertificate(text, { requireCanonical: true }).request_digest).toBe(canonicalDigest(request));
+  });
+
   it('requireCanonical refuses the same certificate written differently', () => {
     const c = makeCertificate(REFUND, DECISIONS['allow']!, { time: TIME });
     const pretty = JSON.stringify(c, null, 2);
