@@ -29,6 +29,7 @@ export const uriOf = (p: string): string => pathToFileURL(p).href;
 
 export class LspClient {
   readonly diagnostics = new Map<string, Diag[]>();
+  readonly diagnosticsVersion = new Map<string, number | undefined>();
   readonly notifications: Array<{ method: string; params: unknown }> = [];
   readonly stderr: string[] = [];
   initializeResult: { capabilities: Record<string, unknown> } | undefined;
@@ -50,8 +51,9 @@ export class LspClient {
       c.exited = true;
       c.wake();
     });
-    conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: Diag[] }) => {
+    conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: Diag[] }) => {
       c.diagnostics.set(p.uri, p.diagnostics);
+      c.diagnosticsVersion.set(p.uri, p.version);
       c.wake();
     });
     conn.onNotification((method: string, params: unknown) => {

@@ -28,25 +28,38 @@ export function spanSize(s: Span): number {
   return (s.endLine - s.line) * 10_000 + (s.endColumn - s.column);
 }
 
-/** Offset of an LSP position in `text`. */
-export function offsetAt(text: string, p: Position): number {
-  let offset = 0;
-  for (let line = 0; line < p.line; line++) {
-    const nl = text.indexOf('\n', offset);
-    if (nl < 0) return text.length;
-    offset = nl + 1;
+/** Offsets at which each line starts; lines end at `\n`, `\r\n` or a lone `\r`, as in LSP and the lexer. */
+export function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 13 /* \r */) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      starts.push(i + 1);
+    } else if (ch === 10) starts.push(i + 1);
   }
-  const end = text.indexOf('\n', offset);
-  return Math.min(offset + p.character, end < 0 ? text.length : end);
+  return starts;
+}
+
+/** Offset of an LSP position in `text` (clamped to the line's end). */
+export function offsetAt(text: string, p: Position): number {
+  const starts = lineStarts(text);
+  if (p.line >= starts.length) return text.length;
+  const start = starts[p.line] as number;
+  let end = p.line + 1 < starts.length ? (starts[p.line + 1] as number) : text.length;
+  while (end > start && (text[end - 1] === '\n' || text[end - 1] === '\r')) end--;
+  return Math.min(start + Math.max(0, p.character), end);
 }
 
 /** LSP position of an offset in `text`. */
 export function positionAt(text: string, offset: number): Position {
-  let line = 0;
-  let start = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    start = i + 1;
+  const starts = lineStarts(text);
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] as number) <= offset) lo = mid;
+    else hi = mid - 1;
   }
-  return { line, character: offset - start };
+  return { line: lo, character: offset - (starts[lo] as number) };
 }
