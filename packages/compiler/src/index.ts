@@ -13,3 +13,5 @@ export { typeName } from './semantics/check-expr.js';
 export { formatSource, DEFAULT_WIDTH, type FormatOptions, type FormatResult } from './format/index.js';
 export { lexTokens, type LexedToken } from './syntax/tokens.js';
 export type { Symbols } from './semantics/symbols.js';
+export { IncrementalCompiler } from './incremental.js';
+export { parseIncremental, reparseIncremental, type IncrementalFile } from './syntax/incremental.js';

@@ -4,6 +4,7 @@
  * its module under features/. A handler that fails logs the error and answers with an empty result: the
  * server never goes down because of one request.
  */
+import { compile } from '@writ/compiler';
 import {
   CodeActionKind,
   TextDocumentSyncKind,
@@ -50,7 +51,10 @@ export function createServer(connection: Connection, defaults: ServerOptions = {
   const dirty = new Set<string>();
   const timers = new Map<string, NodeJS.Timeout>();
   const published = new Map<string, Set<string>>();
-  const verified = new Map<string, VerifyOutcome>();
+  /** The verifier's results per policy, with the texts they are about: shown while the texts are unchanged. */
+  const verified = new Map<string, VerifyOutcome & { texts: Array<{ name: string; text: string }> }>();
+  const sameTexts = (texts: Array<{ name: string; text: string }>, a: PolicyAnalysis): boolean =>
+    texts.length === a.files.length && texts.every((t, i) => a.files[i]?.name === t.name && a.files[i]?.text === t.text);
   const verifying = new Map<string, Promise<void>>();
   let options: Required<ServerOptions> = { debounceMs: 150, verifyOnSave: true, verifyTimeoutMs: 10_000, ...defaults };
 
@@ -87,7 +91,7 @@ export function createServer(connection: Connection, defaults: ServerOptions = {
     const a = analysis(ref);
     const byUri = diagnosticsByUri(a);
     const v = verified.get(ref.key);
-    if (v && a.output.artifact?.digest === v.digest) {
+    if (v && sameTexts(v.texts, a)) {
       for (const [name, ds] of v.byFile) {
         const uri = a.uriOfName(name);
         if (uri) byUri.get(uri)?.push(...ds);
@@ -119,11 +123,12 @@ export function createServer(connection: Connection, defaults: ServerOptions = {
     if (running) await running;
     const run = (async () => {
       const a = analysis(ref);
-      const artifact = a.output.artifact;
+      const texts = a.files.map((f) => ({ name: f.name, text: f.text }));
+      const artifact = compile(texts.map((f) => ({ file: f.name, text: f.text }))).artifact;
       if (!artifact) return;
       const t0 = performance.now();
       const outcome = await verifyArtifact(artifact, (name) => analysis(ref).uriOfName(name), options.verifyTimeoutMs);
-      verified.set(ref.key, outcome);
+      verified.set(ref.key, { ...outcome, texts });
       if (outcome.error) connection.console.warn(`writ-lsp: verification failed to run: ${outcome.error}`);
       const failed = [...outcome.byFile.values()].reduce((n, ds) => n + ds.length, 0);
       void connection.sendNotification(VERIFICATION_NOTIFICATION, { uri, digest: outcome.digest, failed, ms: Math.round(performance.now() - t0), ...(outcome.error ? { error: outcome.error } : {}) });

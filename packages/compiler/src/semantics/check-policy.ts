@@ -69,9 +69,41 @@ export class PolicyChecker {
       for (const s of f.statements) this.statement(s, out);
     }
     this.declareBuiltinLabels(out);
-    for (const a of this.sym.agents.values()) for (const r of a.roles) this.usedRoles.add(r);
-    this.warnUnused();
+    this.warnUnused(this.permitted, this.usedRoles);
     return out;
+  }
+
+  /**
+   * For incremental checking: reports the problems of the declarations themselves (risk and cost of tools,
+   * label sources), which `check` reports before the statements.
+   */
+  checkDeclarations(): void {
+    this.tools();
+    this.labels();
+  }
+
+  /**
+   * For incremental checking: checks one statement on its own, reporting its diagnostics; returns the tools
+   * it permits and the roles it uses (for the unused-declaration warnings). A fresh checker per statement.
+   */
+  checkStatement(s: A.Statement): { permitted: string[]; usedRoles: string[] } {
+    const scratch: CheckedPolicy = { tools: {}, rules: [], limits: [], budgets: [], labels: [], flows: [], pre: [], post: [], asserts: [] };
+    this.statement(s, scratch);
+    return { permitted: [...this.permitted], usedRoles: [...this.usedRoles] };
+  }
+
+  /** W0002 and W0003, given every statement's permitted tools and used roles (agents' roles are added here). */
+  warnUnused(permitted: ReadonlySet<string>, usedRoles: ReadonlySet<string>): void {
+    const used = new Set(usedRoles);
+    for (const a of this.sym.agents.values()) for (const r of a.roles) used.add(r);
+    for (const [name, t] of this.sym.tools) {
+      if (!permitted.has(name)) {
+        this.diags.add('W0002', t.stmt.name.span, `no allow or approve rule covers tool '${name}': every call to it is denied`);
+      }
+    }
+    for (const [name, span] of this.sym.roles) {
+      if (!used.has(name)) this.diags.add('W0003', span, `role '${name}' is declared but no rule or agent uses it`);
+    }
   }
 
   private statement(s: A.Statement, out: CheckedPolicy): void {
@@ -495,16 +527,6 @@ export class PolicyChecker {
     };
   }
 
-  private warnUnused(): void {
-    for (const [name, t] of this.sym.tools) {
-      if (!this.permitted.has(name)) {
-        this.diags.add('W0002', t.stmt.name.span, `no allow or approve rule covers tool '${name}': every call to it is denied`);
-      }
-    }
-    for (const [name, span] of this.sym.roles) {
-      if (!this.usedRoles.has(name)) this.diags.add('W0003', span, `role '${name}' is declared but no rule or agent uses it`);
-    }
-  }
 }
 
 function collectRoles(e: Expr, into: Set<string>): void {

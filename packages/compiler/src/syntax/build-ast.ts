@@ -71,12 +71,16 @@ export class AstBuilder {
   file(cst: CstNode): A.Statement[] {
     const out: A.Statement[] = [];
     for (const s of this.nodes(cst.children, 'statement')) {
-      const inner = Object.values(s.children).flat()[0];
-      if (!isNode(inner)) continue;
-      const st = this.statement(inner);
+      const st = this.statementOf(s);
       if (st) out.push(st);
     }
     return out;
+  }
+
+  /** The AST of one `statement` CST node; `undefined` when recovery left it without its essential parts. */
+  statementOf(s: CstNode): A.Statement | undefined {
+    const inner = Object.values(s.children).flat()[0];
+    return isNode(inner) ? this.statement(inner) : undefined;
   }
 
   private statement(n: CstNode): A.Statement | undefined {
