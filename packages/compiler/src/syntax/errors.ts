@@ -1,7 +1,8 @@
 /**
  * One-line syntax error messages in place of chevrotain's multi-line defaults.
  */
-import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
+import { EOF } from './chevrotain.js';
 
 const RULE_WORDS: Record<string, string> = {
   statement: 'a statement (policy, role, agent, tool, group, context, allow, deny, approve, limit, budget, label, post, pre, disable, assert)',

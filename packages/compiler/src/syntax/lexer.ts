@@ -5,7 +5,8 @@
  * Keywords are reserved at statement level, but any keyword may still be used as a name after a dot or as a
  * parameter name: every keyword belongs to the `Name` category alongside `Identifier`.
  */
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import type { TokenType } from 'chevrotain';
+import { createToken, Lexer } from './chevrotain.js';
 
 /** Category matching identifiers and keywords, for positions where any name is acceptable. */
 export const Name = createToken({ name: 'Name', pattern: Lexer.NA });

@@ -3,7 +3,8 @@
  * re-synchronisation at the next statement), so one run reports several syntax errors.
  * The grammar reference in grammar/GRAMMAR.md mirrors these rules one for one.
  */
-import { CstParser, type CstNode, type IRecognitionException } from 'chevrotain';
+import type { CstNode, IRecognitionException } from 'chevrotain';
+import { CstParser } from './chevrotain.js';
 import { errorMessageProvider } from './errors.js';
 import * as T from './lexer.js';
 
