@@ -168,17 +168,18 @@ export function createServer(connection: Connection, defaults: ServerOptions = {
     };
   });
 
+  // TextDocuments reports an open as an open followed by a content change: the open publishes at once, and
+  // the content change that comes with it is skipped.
+  const justOpened = new Set<string>();
   documents.onDidOpen((e) => {
     workspace.noteUri(e.document.uri);
     const p = uriToPath(e.document.uri);
     if (p) workspace.invalidate(p);
+    justOpened.add(e.document.uri);
     schedule(workspace.policyOf(e.document.uri), 0);
   });
   documents.onDidChangeContent((e) => {
-    if (e.document.version === 0 || e.document.version === 1) {
-      // The open notification already published; a didChange always has a higher version.
-      if (!dirty.has(workspace.policyOf(e.document.uri).key) && published.has(workspace.policyOf(e.document.uri).key)) return;
-    }
+    if (justOpened.delete(e.document.uri)) return;
     schedule(workspace.policyOf(e.document.uri), options.debounceMs);
   });
   documents.onDidClose((e) => {
