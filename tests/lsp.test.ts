@@ -249,6 +249,9 @@ describe('language server over stdio', () => {
         'approve issue_refund when agent has role billing and args.amount > 100 USD and args.amount <= 500 USD',
         '  by role finance_lead within 30m else deny',
         'assert never allow issue_refund when args.amount > 500 USD',
+        '# Shadowed: the deny below always wins where this allow matches.',
+        'allow issue_refund when agent has role billing and args.amount > 2000 USD',
+        'deny issue_refund when args.amount > 1000 USD because "too much"',
         '',
       ].join('\n'),
     );
@@ -262,6 +265,9 @@ describe('language server over stdio', () => {
     expect(failed.message).toMatch(/assertion failed/);
     expect(failed.message).toMatch(/counterexample request: \{.*"tool":"issue_refund"/);
     expect(failed.relatedInformation?.[0]?.message).toMatch(/decided allow here/);
+    const analyses = ds.filter((d) => d.source === 'writ verify' && d.code !== 'assertion');
+    expect(analyses.map((d) => `${String(d.code)}@${d.range.start.line}`)).toContain('shadowed@10');
+    expect(analyses.every((d) => d.severity === 2)).toBe(true);
     const note = c.notifications.find((n) => n.method === 'writ/verification');
     expect(note).toBeDefined();
   }, 90_000);
