@@ -82,13 +82,39 @@ export function sortKeys<T>(value: T): T {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(value).sort()) {
     const x = (value as Record<string, unknown>)[k];
-    if (x !== undefined) out[k] = sortKeys(x);
+    if (x === undefined) continue;
+    // An own `__proto__` member is data: plain assignment would set the prototype instead.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: sortKeys(x), writable: true, enumerable: true, configurable: true });
+    else out[k] = sortKeys(x);
   }
   return out as T;
 }
 
+type NodeHash = { update(text: string, encoding: 'utf8'): NodeHash; digest(encoding: 'hex'): string };
+type NodeCrypto = { createHash(algorithm: 'sha256'): NodeHash };
+
+/**
+ * Node's native SHA-256 when the runtime runs in Node (about ten times faster on large artifacts than the
+ * portable implementation), found without importing `node:crypto` so that browsers load this module too.
+ */
+const nodeCrypto: NodeCrypto | undefined = (() => {
+  try {
+    const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const m = p?.getBuiltinModule?.('node:crypto') as Partial<NodeCrypto> | undefined;
+    return typeof m?.createHash === 'function' ? (m as NodeCrypto) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
 /** `sha256:<hex>` of the UTF-8 bytes of a string. */
 export function sha256Hex(text: string): string {
+  if (nodeCrypto !== undefined) return 'sha256:' + nodeCrypto.createHash('sha256').update(text, 'utf8').digest('hex');
+  return 'sha256:' + bytesToHex(sha256(utf8ToBytes(text)));
+}
+
+/** The portable implementation of {@link sha256Hex} (used where Node's is not available); for tests. */
+export function sha256HexPortable(text: string): string {
   return 'sha256:' + bytesToHex(sha256(utf8ToBytes(text)));
 }
 

@@ -112,7 +112,13 @@ export interface Decision {
    * (no allow or approve rule matched: default deny), or `invalid_request` (the request was malformed).
    */
   denial?: 'forbidden' | 'not_permitted' | 'invalid_request';
-  /** The deciding rules first, sorted by source position. */
+  /**
+   * Why. An allow or a deny by rules names the deciding rule only: the first matching allow rule, or the
+   * first matching (or errored) deny rule or labeled flow, in source order (file, line, column). A pending
+   * approval lists every requirement (approve rules and flows) sorted by source position. Other denials
+   * name the control that said no (kill switch, limit, budget, approval, default deny, invalid request).
+   * Never empty.
+   */
   reasons: Reason[];
   obligations: Obligation[];
   /**

@@ -12,9 +12,9 @@ import { resolveApproval, type Requirement } from './approvals.js';
 import { reserveBudgets, undoBudgets, type BudgetCharges } from './budgets.js';
 import type { KillSwitch } from './killswitch.js';
 import { reserveLimits, undoLimits, type LimitHits } from './limits.js';
-import { matchAllow, matchFailClosed } from './match.js';
-import type { CompiledPolicy } from './plan.js';
-import { RULE_APPROVAL, RULE_DEFAULT_DENY, RULE_INTERNAL, RULE_INVALID, makeReason, pushReason, sortReasons } from './reasons.js';
+import type { CompiledPolicy, ToolPlan } from './plan.js';
+import { RULE_APPROVAL, RULE_DEFAULT_DENY, RULE_INTERNAL, RULE_INVALID, compareReasons, makeReason, pushReason, sortReasons } from './reasons.js';
+import { candidatesOf, findAll, firstIn, release } from './ruleindex.js';
 import { flowLabeled, recordContextTaint } from './taint.js';
 import { validateRequest } from './validate.js';
 
@@ -79,13 +79,17 @@ function forbidden(meta: PolicyMeta, reasons: Reason[], approval?: ApprovalRecor
   return d;
 }
 
-/** Reads `now` and `dryRun` from options, failing (closed) on nonsense. */
-export function readOptions(options: unknown, fallback: StateStore): { now: number; dryRun: boolean; store: StateStore } {
-  if (options === undefined || options === null) return { now: Date.now(), dryRun: false, store: fallback };
+/**
+ * Reads `now` and `dryRun` from options, failing (closed) on nonsense. With `lazyNow`, an absent `now` is
+ * NaN: the evaluation context reads the clock only if the decision needs the time.
+ */
+export function readOptions(options: unknown, fallback: StateStore, lazyNow = false): { now: number; dryRun: boolean; store: StateStore } {
+  if (options === undefined || options === null) return { now: lazyNow ? NaN : Date.now(), dryRun: false, store: fallback };
   if (typeof options !== 'object') throw new TypeError('options must be an object');
   const o = options as DecideOptions;
-  const now = o.now ?? Date.now();
-  if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('options.now must be a finite number of epoch milliseconds');
+  let now = o.now;
+  if (now === undefined || now === null) now = lazyNow ? NaN : Date.now();
+  else if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('options.now must be a finite number of epoch milliseconds');
   return { now, dryRun: o.dryRun === true, store: o.state ?? fallback };
 }
 
@@ -98,8 +102,24 @@ export function decide(e: Engine, request: unknown, options?: DecideOptions): De
   }
 }
 
+/** The default deny's reason names the agent: cached per tool for agents seen before (bounded). */
+function defaultDeny(tool: ToolPlan, agentId: string): Reason {
+  const cache = tool.defaultDeny;
+  let r = cache.get(agentId);
+  if (r === undefined) {
+    r = makeReason(RULE_DEFAULT_DENY, 'default', `no rule allows '${tool.name}' for agent '${agentId}'`);
+    if (agentId.length <= 256) {
+      if (cache.size >= DEFAULT_DENY_CACHE) cache.clear();
+      cache.set(agentId, r);
+    }
+  }
+  return r;
+}
+
+const DEFAULT_DENY_CACHE = 1024;
+
 function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | undefined): Decision {
-  const { now, dryRun, store } = readOptions(options, e.store);
+  const { now, dryRun, store } = readOptions(options, e.store, true);
   const p = e.compiled;
   const meta = e.meta;
   const c = validateRequest(p, request, now, store);
@@ -110,63 +130,52 @@ function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | unde
   const off = e.killSwitch.check(tool);
   if (off !== null) return forbidden(meta, [off]);
 
-  // b. deny rules (errored deny rules match)
-  let denied: Reason[] | undefined;
-  const denyRules = tool.deny;
-  for (let i = 0; i < denyRules.length; i++) {
-    const r = matchFailClosed(denyRules[i]!, c);
-    if (r !== null) pushReason((denied ??= []), r);
-  }
+  // b. deny rules (errored deny rules match): the first in span order decides. The index computes the
+  // request's candidate deny and allow rules at once.
+  const ix = tool.rules;
+  const cand = candidatesOf(ix, c);
+  let denied = firstIn(ix, cand, c, 0, tool.denyEnd, true);
 
-  // c. flows
+  // c. flows, in span order; a denying flow before the deny rule found (if any) decides instead
   let requirements: Requirement[] | undefined;
   let approvalReasons: Reason[] | undefined;
-  if (tool.flows.length > 0) {
-    let flowDenied = false;
-    for (const f of tool.flows) {
-      if (!flowLabeled(f, c)) continue;
-      if (f.approval === undefined) {
-        pushReason((denied ??= []), f.reason);
-        flowDenied = true;
-      } else {
-        (requirements ??= []).push({ rule: f.id, spec: f.approval });
-        pushReason((approvalReasons ??= []), f.reason);
-      }
+  const flows = tool.flows;
+  for (let i = 0; i < flows.length; i++) {
+    const f = flows[i]!;
+    if (denied !== null) {
+      // Only a denying flow placed before the deny rule can change the reason; approvals do not matter.
+      if (f.approval !== undefined) continue;
+      if (compareReasons(f.reason, denied) >= 0) break;
     }
-    if (flowDenied && denied !== undefined) denied = sortReasons(denied);
+    if (!flowLabeled(f, c)) continue;
+    if (f.approval === undefined) {
+      denied = f.reason;
+      break;
+    }
+    (requirements ??= []).push({ rule: f.id, spec: f.approval });
+    pushReason((approvalReasons ??= []), f.reason);
   }
-  if (denied !== undefined) return forbidden(meta, denied);
+  if (denied !== null) {
+    release(ix, cand);
+    return forbidden(meta, [denied]);
+  }
 
-  // d. approve and allow rules
-  const approveRules = tool.approve;
+  // d. approve rules (every match is a requirement), then allow rules (the first match in span order)
   let mixed = approvalReasons !== undefined;
   // A flow's `unless approved` adds a requirement but permits nothing: only approve and allow rules do.
   let approveMatched = false;
-  for (let i = 0; i < approveRules.length; i++) {
-    const rule = approveRules[i]!;
-    const r = matchFailClosed(rule, c);
-    if (r === null) continue;
-    approveMatched = true;
-    (requirements ??= []).push({ rule: rule.id, spec: rule.approval! });
-    pushReason((approvalReasons ??= []), r);
+  if (tool.approve.size > 0) {
+    findAll(tool.approve, c, (rule, r) => {
+      approveMatched = true;
+      (requirements ??= []).push({ rule: rule.id, spec: rule.approval! });
+      pushReason((approvalReasons ??= []), r);
+    });
   }
-  let allowReasons: Reason[] | undefined;
-  const allowRules = tool.allow;
-  for (let i = 0; i < allowRules.length; i++) {
-    const r = matchAllow(allowRules[i]!, c);
-    if (r !== null) {
-      if (allowReasons === undefined) allowReasons = [r];
-      else pushReason(allowReasons, r);
-    }
-  }
-  if (!approveMatched && allowReasons === undefined) {
-    return {
-      effect: 'deny',
-      denial: 'not_permitted',
-      reasons: [makeReason(RULE_DEFAULT_DENY, 'default', `no rule allows '${tool.name}' for agent '${c.agentId}'`)],
-      obligations: [],
-      policy: meta,
-    };
+  // An approve rule's reasons replace the allow rule's, so with one matched the allow rules are not needed.
+  const allowed = approveMatched ? null : firstIn(ix, cand, c, tool.denyEnd, ix.size, false);
+  release(ix, cand);
+  if (!approveMatched && allowed === null) {
+    return { effect: 'deny', denial: 'not_permitted', reasons: [defaultDeny(tool, c.agentId)], obligations: [], policy: meta };
   }
 
   // e. approvals
@@ -184,7 +193,7 @@ function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | unde
       case 'deny':
         return forbidden(meta, [outcome.reason], outcome.record);
       case 'granted':
-        reasons = approveMatched ? waiting : allowReasons!;
+        reasons = approveMatched ? waiting : [allowed!];
         record = outcome.record;
         markUsed = true;
         break;
@@ -194,7 +203,7 @@ function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | unde
         break;
     }
   } else {
-    reasons = allowReasons!;
+    reasons = [allowed!];
   }
 
   // f, g. limits and budgets: reserve, compensating on a later denial
@@ -227,7 +236,7 @@ function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | unde
 
   // h. the call is allowed: bookkeeping
   if (!dryRun && c.session !== undefined) {
-    if (p.usesHistory) store.recordCall(c.session, { tool: tool.name, args: copyJson(c.args), at: now }, HISTORY_MAX);
+    if (p.usesHistory) store.recordCall(c.session, { tool: tool.name, args: copyJson(c.args), at: c.now }, HISTORY_MAX);
     if (p.contextTaint.length > 0) recordContextTaint(p, c);
   }
   if (tool.pre.length > 0) preRedact(c, dryRun, obligations);

@@ -10,11 +10,13 @@ import type {
   Flow,
   Limit,
   Rule,
+  Span,
   WritType,
 } from '../artifact/types.js';
 import type { Reason } from '../decision/types.js';
 import type { Getter, Pred } from '../eval/compile.js';
 import type { EvalCtx } from '../eval/context.js';
+import type { RuleIndex } from './ruleindex.js';
 import type { Validator } from './validate.js';
 
 export type Detector = 'pii' | 'secret' | 'injection';
@@ -40,6 +42,11 @@ export interface RulePlan {
   /** The message used when the rule is errored (the missing field is appended). */
   message: string;
   approval: ApprovalSpec | undefined;
+  span: Span;
+  /** Reasons for the rule errored on a missing field, built on first use. */
+  errored: Map<string, Reason> | undefined;
+  /** Load-time only: the condition compiled per parameter layout (`prepare.ts`). */
+  compiled: unknown;
 }
 
 export interface ParamPlan {
@@ -64,6 +71,7 @@ export interface FlowPlan {
   /** Reason when the flow denies or requires approval (frozen). */
   reason: Reason;
   approval: ApprovalSpec | undefined;
+  span: Span;
 }
 
 export interface LimitPlan {
@@ -98,11 +106,24 @@ export interface PostRedactPlan {
 
 export interface ToolPlan {
   name: string;
+  /** Parameters in slot order (declaration order): `EvalCtx.vals[i]` is `params[i]`'s value. */
   params: ParamPlan[];
+  paramNames: string[];
+  /** Parameter name → slot. */
+  slots: Map<string, number>;
+  /** One `undefined` per parameter (copied for each request's `vals`). */
+  blank: unknown[];
+  /** How many parameters are required. */
+  required: number;
   paramDecls: Record<string, FieldDecl>;
-  deny: RulePlan[];
-  approve: RulePlan[];
-  allow: RulePlan[];
+  /**
+   * The tool's deny rules then its allow rules, each in span order, in one index (`ruleindex.ts`), so that a
+   * request's candidates are computed once: positions below `denyEnd` are deny rules.
+   */
+  rules: RuleIndex;
+  denyEnd: number;
+  /** Approve rules in span order (every match counts). */
+  approve: RuleIndex;
   flows: FlowPlan[];
   limits: LimitPlan[];
   pre: PreRedactPlan[];
@@ -114,6 +135,8 @@ export interface ToolPlan {
   disabled: Reason | null;
   costMicros: number;
   costCurrency: string | undefined;
+  /** Default-deny reasons by agent id, reused between decisions (bounded). */
+  defaultDeny: Map<string, Reason>;
 }
 
 export interface ContextFieldPlan {
@@ -130,9 +153,16 @@ export interface RequestLimits {
   maxListLength: number;
 }
 
+/** An agent the policy declares: its roles are authoritative. */
+export interface AgentPlan {
+  roles: ReadonlySet<string>;
+  /** The same roles as a list (the rule index walks it). */
+  roleList: readonly string[];
+}
+
 export interface CompiledPolicy {
   tools: Map<string, ToolPlan>;
-  agents: Map<string, ReadonlySet<string>>;
+  agents: Map<string, AgentPlan>;
   roles: ReadonlySet<string>;
   contextFields: ContextFieldPlan[];
   budgets: BudgetPlan[];

@@ -25,7 +25,7 @@ export function checkResult(e: Engine, request: unknown, result: unknown, option
 }
 
 function checkResultUnsafe(e: Engine, request: unknown, result: unknown, options: DecideOptions | undefined): ResultCheck {
-  const { now, dryRun, store } = readOptions(options, e.store);
+  const { now, dryRun, store } = readOptions(options, e.store, true);
   const meta = e.meta;
   const c = validateRequest(e.compiled, request, now, store);
   if (typeof c === 'string') {

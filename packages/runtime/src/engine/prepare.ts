@@ -4,12 +4,13 @@
  *
  * @packageDocumentation
  */
-import type { Artifact, Rule, Span, ToolIndex } from '../artifact/types.js';
+import type { Artifact, Expr, Rule, Span, ToolIndex } from '../artifact/types.js';
 import { ArtifactError } from '../artifact/errors.js';
 import { decimalToMicros, formatDuration } from '../artifact/value.js';
 import type { Reason, ReasonKind } from '../decision/types.js';
-import { compileClauses, compileExpr, compileRef, readPath, type CompileEnv } from '../eval/compile.js';
+import { FALSE_PRED, TRUE_PRED, compileClauses, compileExpr, compileRef, readPath, type CompileEnv, type Pred } from '../eval/compile.js';
 import type {
+  AgentPlan,
   BudgetPlan,
   CompiledPolicy,
   ContextFieldPlan,
@@ -25,7 +26,29 @@ import type {
   ToolPlan,
 } from './plan.js';
 import { RULE_KILL_SWITCH, compareSpans, makeReason, sourceRef } from './reasons.js';
+import { buildIndex, conjuncts, type ResidualCompiler, type RuleIndex } from './ruleindex.js';
 import { compileValidator, isReservedContextKey } from './validate.js';
+
+/** A parameter layout: names in slot order, and the compile environment that reads slots. */
+interface Layout {
+  paramNames: string[];
+  slots: Map<string, number>;
+  env: CompileEnv;
+}
+
+/**
+ * A pre rule's condition compiled for one layout: its conjuncts, their conjunction, and residuals by removed
+ * set (bit mask); `next` is the same rule compiled for another layout (`RulePlan.compiled` is the list).
+ */
+interface CompiledCondition {
+  layout: Layout;
+  parts: Pred[];
+  full: Pred;
+  residualMask: number;
+  residual: Pred | undefined;
+  residuals: Map<number, Pred> | undefined;
+  next: CompiledCondition | undefined;
+}
 
 function fail(message: string): never {
   throw new ArtifactError(message);
@@ -42,27 +65,44 @@ interface Item {
   id: string;
 }
 
-/** Per tool, the indices of the items that apply to it (`*` = every tool), ascending. */
-function expand(items: readonly Item[], toolNames: readonly string[], what: string, tools: ReadonlySet<string>): Map<string, number[]> {
+/**
+ * Per tool, the indices of the items that apply to it (`*` = every tool), ascending; only items that `keep`
+ * (all when absent). Every tool name must exist.
+ */
+function expand(
+  items: readonly Item[],
+  toolNames: readonly string[],
+  what: string,
+  tools: ReadonlySet<string>,
+  keep?: (i: number) => boolean,
+): Map<string, number[]> {
   const byTool = new Map<string, number[]>();
   for (const t of toolNames) byTool.set(t, []);
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as Item;
-    const targets = item.tools.includes('*') ? toolNames : item.tools;
-    for (const t of item.tools) {
-      if (t !== '*' && !tools.has(t)) fail(`${what}[${i}] (${item.id}): unknown tool '${t}'`);
+    const names = item.tools;
+    let all = false;
+    for (let j = 0; j < names.length; j++) {
+      const t = names[j] as string;
+      if (t === '*') all = true;
+      else if (!tools.has(t)) fail(`${what}[${i}] (${item.id}): unknown tool '${t}'`);
     }
-    const seen = new Set<string>();
-    for (const t of targets) {
-      if (seen.has(t)) continue;
-      seen.add(t);
-      byTool.get(t)?.push(i);
+    if (keep !== undefined && !keep(i)) continue;
+    const targets = all ? toolNames : names;
+    for (let j = 0; j < targets.length; j++) {
+      const list = byTool.get(targets[j] as string) as number[];
+      // Indices arrive in ascending order: a repeated tool name would push `i` twice in a row.
+      if (list[list.length - 1] !== i) list.push(i);
     }
   }
   return byTool;
 }
 
+/** Whether `a` (any order, repeats allowed) holds exactly the ascending, repeat-free `b`. */
 function sameSet(a: readonly number[], b: readonly number[]): boolean {
+  let ascending = a.length === b.length;
+  for (let i = 0; ascending && i < a.length; i++) if (a[i] !== b[i]) ascending = false;
+  if (ascending) return true;
   const sa = [...new Set(a)].sort((x, y) => x - y);
   if (sa.length !== b.length) return false;
   for (let i = 0; i < sa.length; i++) if (sa[i] !== b[i]) return false;
@@ -81,10 +121,11 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
   if (tools.has('*')) fail(`tools: '*' is not a tool name`);
 
   // Agents
-  const agents = new Map<string, ReadonlySet<string>>();
+  const agents = new Map<string, AgentPlan>();
   for (const [id, decl] of Object.entries(a.agents)) {
     for (const r of decl.roles) if (!roles.has(r)) fail(`agents.${id}: undeclared role '${r}'`);
-    agents.set(id, new Set(decl.roles));
+    const set = new Set(decl.roles);
+    agents.set(id, { roles: set, roleList: Object.freeze([...set]) });
   }
 
   // Context fields
@@ -97,11 +138,11 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
   // Index: every entry must point at an item of the right kind that applies to the tool, and every item
   // that applies to a tool must be in its index (the runtime and the verifier read the same table).
   for (const t of Object.keys(a.index)) if (!tools.has(t)) fail(`index: unknown tool '${t}'`);
-  const ruleItems = a.rules.map((r) => ({ tools: r.tools, span: r.span, id: r.id }));
+  const rules = a.rules;
   const byEffect = {
-    deny: expand(ruleItems.map((r, i) => (a.rules[i]?.effect === 'deny' ? r : { ...r, tools: [] })), toolNames, 'rules', tools),
-    approve: expand(ruleItems.map((r, i) => (a.rules[i]?.effect === 'approve' ? r : { ...r, tools: [] })), toolNames, 'rules', tools),
-    allow: expand(ruleItems.map((r, i) => (a.rules[i]?.effect === 'allow' ? r : { ...r, tools: [] })), toolNames, 'rules', tools),
+    deny: expand(rules, toolNames, 'rules', tools, (i) => rules[i]!.effect === 'deny'),
+    approve: expand(rules, toolNames, 'rules', tools, (i) => rules[i]!.effect === 'approve'),
+    allow: expand(rules, toolNames, 'rules', tools, (i) => rules[i]!.effect === 'allow'),
     limits: expand(a.limits, toolNames, 'limits', tools),
     flows: expand(a.flows, toolNames, 'flows', tools),
     pre: expand(a.pre, toolNames, 'pre', tools),
@@ -120,6 +161,22 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
 
   const env: CompileEnv = { roles, tools, usesHistory: false };
 
+  // Parameter layouts: a tool's parameters in declaration order are its slots (`EvalCtx.vals`). Pre rules
+  // are compiled per layout, so that `args.p` reads a slot; tools with the same parameter names share one.
+  const layouts = new Map<string, Layout>();
+  const layoutOfTool = new Map<string, Layout>();
+  for (const name of toolNames) {
+    const decl = a.tools[name]!;
+    const paramNames = [...new Set([...decl.order, ...Object.keys(decl.params)])];
+    const key = JSON.stringify(paramNames);
+    let layout = layouts.get(key);
+    if (layout === undefined) {
+      const slots = new Map(paramNames.map((p, i) => [p, i]));
+      layouts.set(key, (layout = { paramNames, slots, env: { roles, tools, usesHistory: false, slots } }));
+    }
+    layoutOfTool.set(name, layout);
+  }
+
   // Rules, compiled once each (wildcard rules are shared by every tool's plan).
   const compileRule = (
     id: string,
@@ -131,6 +188,8 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
     clauses: readonly Span[] | undefined,
     span: Span,
     approval: Rule['approval'],
+    layout: Layout | undefined,
+    parts: readonly Expr[] | undefined,
   ): RulePlan => {
     const where = `rule ${id}`;
     const readPlans: ReadPlan[] = reads.map((name) => {
@@ -138,10 +197,18 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
       if (!READ_ROOTS.has(path[0] as string) || (path.length < 2 && path[0] !== 'result')) fail(`${where}: bad reads entry '${name}'`);
       return { name, get: compileRef(path, where, roles) };
     });
-    const pred = compileExpr(when, where, env);
+    // A pre rule is compiled conjunct by conjunct for the layout of its first tool (see `conditionFor`).
+    let pred: Pred;
+    let compiled: CompiledCondition | undefined;
+    if (layout === undefined || parts === undefined) pred = compileExpr(when, where, env);
+    else {
+      const ps = parts.map((x) => compileExpr(x, where, layout.env));
+      pred = conjunction(ps);
+      compiled = { layout, parts: ps, full: pred, residualMask: 0, residual: undefined, residuals: undefined, next: undefined };
+    }
     const clauseFn = clauses === undefined ? null : compileClauses(when, clauses.length, where, env);
     const ref = sourceRef(span);
-    return {
+    const plan: RulePlan = {
       id,
       effect,
       reads: readPlans,
@@ -151,18 +218,53 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
       clauseReasons: clauseFn === null || clauses === undefined ? null : clauses.map((c) => makeReason(id, kind, message, ref, sourceRef(c))),
       message,
       approval,
+      span,
+      errored: undefined,
+      compiled,
     };
+    return plan;
   };
 
-  const rulePlans: RulePlan[] = a.rules.map((r) => {
+  const ruleParts: Expr[][] = a.rules.map((r) => conjuncts(r.when));
+  const rulePlans: RulePlan[] = a.rules.map((r, i) => {
     if (r.effect === 'approve') {
       if (r.approval === undefined) fail(`rule ${r.id}: an approve rule needs an approval`);
     }
     if (r.approval !== undefined && !roles.has(r.approval.role)) {
       fail(`rule ${r.id}: approval by undeclared role '${r.approval.role}'`);
     }
-    return compileRule(r.id, r.effect, KIND_OF_EFFECT[r.effect], r.when, r.message, r.reads, r.clauses, r.span, r.effect === 'approve' ? r.approval : undefined);
+    const first = r.tools.includes('*') ? toolNames[0] : r.tools[0];
+    const layout = first === undefined ? undefined : layoutOfTool.get(first);
+    return compileRule(r.id, r.effect, KIND_OF_EFFECT[r.effect], r.when, r.message, r.reads, r.clauses, r.span, r.effect === 'approve' ? r.approval : undefined, layout, ruleParts[i]);
   });
+
+  /**
+   * The condition of a pre rule for one layout, without the conjuncts `removed` (those the rule index
+   * enforces): compiled once per rule and layout, combined once per set of removed conjuncts.
+   */
+  const conditionFor = (layout: Layout, plan: RulePlan, parts: readonly Expr[], removed: number): Pred => {
+    let entry = plan.compiled as CompiledCondition | undefined;
+    while (entry !== undefined && entry.layout !== layout) entry = entry.next;
+    if (entry === undefined) {
+      const ps = parts.map((x) => compileExpr(x, `rule ${plan.id}`, layout.env));
+      entry = { layout, parts: ps, full: conjunction(ps), residualMask: 0, residual: undefined, residuals: undefined, next: plan.compiled as CompiledCondition | undefined };
+      plan.compiled = entry;
+    }
+    if (removed === 0) return entry.full;
+    if (entry.residualMask === removed) return entry.residual!;
+    let pred = entry.residuals?.get(removed);
+    if (pred === undefined) {
+      const kept: Pred[] = [];
+      for (let i = 0; i < entry.parts.length; i++) if ((removed & (1 << i)) === 0 || i >= 31) kept.push(entry.parts[i]!);
+      pred = conjunction(kept);
+      // Usually a rule has one residual (one tool): kept inline; others in a map.
+      if (entry.residual === undefined) {
+        entry.residualMask = removed;
+        entry.residual = pred;
+      } else (entry.residuals ??= new Map()).set(removed, pred);
+    }
+    return pred;
+  };
 
   // Labels
   const labelSources = new Map<string, LabelSourcePlan>();
@@ -208,6 +310,7 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
       sources: labelSources.get(f.label),
       reason: makeReason(f.id, 'flow', f.message, sourceRef(f.span)),
       approval: f.approval,
+      span: f.span,
     };
   });
 
@@ -247,7 +350,7 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
   const postRedact = new Map<number, PostRedactPlan>();
   a.post.forEach((p, i) => {
     if (p.action === 'deny') {
-      postDeny.set(i, compileRule(p.id, 'post', 'post', p.when, p.message, p.reads, undefined, p.span, undefined));
+      postDeny.set(i, compileRule(p.id, 'post', 'post', p.when, p.message, p.reads, undefined, p.span, undefined, undefined, undefined));
     } else {
       const where = p.path.length === 0 ? 'result' : `result.${p.path.join('.')}`;
       const kinds = p.kinds === undefined ? '' : ` (${p.kinds.join(', ')})`;
@@ -267,19 +370,36 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
     const b1 = items[y] as T;
     return compareSpans(a1.span, b1.span) || (a1.id < b1.id ? -1 : a1.id > b1.id ? 1 : 0) || x - y;
   };
-  const ordered = <T extends { span: Span; id: string }>(list: readonly number[], items: readonly T[]): number[] =>
-    [...new Set(list)].sort(bySpan(items));
+  const ordered = <T extends { span: Span; id: string }>(list: readonly number[], items: readonly T[]): number[] => {
+    if (list.length === 0) return [];
+    let unique = true;
+    for (let i = 1; unique && i < list.length; i++) if ((list[i] as number) <= (list[i - 1] as number)) unique = false;
+    return (unique ? list.slice() : [...new Set(list)]).sort(bySpan(items));
+  };
 
   const toolPlans = new Map<string, ToolPlan>();
   for (const name of toolNames) {
     const decl = a.tools[name]!;
     const ix = Object.hasOwn(a.index, name) ? (a.index[name] as ToolIndex) : emptyIndex;
     for (const p of decl.order) if (!Object.hasOwn(decl.params, p)) fail(`tools.${name}.order: unknown parameter '${p}'`);
-    const paramNames = [...decl.order, ...Object.keys(decl.params).filter((p) => !decl.order.includes(p))];
+    const layout = layoutOfTool.get(name)!;
+    const { paramNames, slots } = layout;
     const params: ParamPlan[] = paramNames.map((p) => {
       const f = decl.params[p]!;
       return { name: p, type: f.type, optional: f.optional, validate: compileValidator(f.type, limits) };
     });
+    const residual: ResidualCompiler = (plan, parts, removed) => conditionFor(layout, plan, parts, removed);
+    // Deny and approve rules with `reads` match when errored, whatever their condition: no guard.
+    const indexOf = (list: readonly number[]): RuleIndex =>
+      buildIndex(
+        list.map((i) => rulePlans[i]!),
+        list.map((i) => ruleParts[i]!),
+        list.map((i) => a.rules[i]!.effect !== 'allow' && a.rules[i]!.reads.length > 0),
+        decl.params,
+        slots,
+        residual,
+      );
+    const denyList = ordered(ix.deny, a.rules);
     let costMicros = 0;
     if (decl.cost !== undefined) {
       const m = decimalToMicros(decl.cost.amount);
@@ -290,10 +410,14 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
     toolPlans.set(name, {
       name,
       params,
+      paramNames,
+      slots,
+      blank: paramNames.map(() => undefined),
+      required: params.filter((x) => !x.optional).length,
       paramDecls: decl.params,
-      deny: ordered(ix.deny, a.rules).map((i) => rulePlans[i]!),
-      approve: ordered(ix.approve, a.rules).map((i) => rulePlans[i]!),
-      allow: ordered(ix.allow, a.rules).map((i) => rulePlans[i]!),
+      rules: indexOf([...denyList, ...ordered(ix.allow, a.rules)]),
+      denyEnd: denyList.length,
+      approve: indexOf(ordered(ix.approve, a.rules)),
       flows: ordered(ix.flows, a.flows).map((i) => flowPlans[i]!),
       limits: ordered(ix.limits, a.limits).map((i) => limitPlans[i]!),
       pre: ordered(ix.pre, a.pre).map((i) => prePlans[i]!),
@@ -306,6 +430,7 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
           : makeReason(RULE_KILL_SWITCH, 'disabled', `tool '${name}' is disabled: ${decl.disabled.reason}`, sourceRef(decl.disabled.span)),
       costMicros,
       costCurrency: decl.cost?.currency,
+      defaultDeny: new Map(),
     });
   }
 
@@ -323,8 +448,42 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
     contextFields,
     budgets: budgetPlans,
     contextTaint,
-    usesHistory: env.usesHistory,
+    usesHistory: env.usesHistory || [...layouts.values()].some((l) => l.env.usesHistory),
     limits,
+  };
+}
+
+/** The conjunction of compiled conjuncts (as `compileExpr` builds an `and`). */
+function conjunction(parts: readonly Pred[]): Pred {
+  let count = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] as Pred;
+    if (p === FALSE_PRED) return FALSE_PRED;
+    if (p !== TRUE_PRED) count++;
+  }
+  if (count === parts.length) {
+    switch (count) {
+      case 1:
+        return parts[0] as Pred;
+      case 2: {
+        const x = parts[0] as Pred;
+        const y = parts[1] as Pred;
+        return (c) => x(c) && y(c);
+      }
+      case 3: {
+        const x = parts[0] as Pred;
+        const y = parts[1] as Pred;
+        const z = parts[2] as Pred;
+        return (c) => x(c) && y(c) && z(c);
+      }
+    }
+  }
+  const ps = parts.filter((p) => p !== TRUE_PRED);
+  if (ps.length === 0) return TRUE_PRED;
+  if (ps.length < parts.length) return conjunction(ps);
+  return (c) => {
+    for (let i = 0; i < ps.length; i++) if (!(ps[i] as Pred)(c)) return false;
+    return true;
   };
 }
 

@@ -38,7 +38,13 @@ export function compileValidator(t: WritType, limits: RequestLimits): Validator 
       };
     case 'enum': {
       const values = new Set(t.values);
-      return (v) => (typeof v === 'string' && values.has(v) ? v : BAD);
+      if (t.values.length > 8) return (v) => (typeof v === 'string' && values.has(v) ? v : BAD);
+      const list = [...values];
+      return (v) => {
+        if (typeof v !== 'string') return BAD;
+        for (let i = 0; i < list.length; i++) if (list[i] === v) return v;
+        return BAD;
+      };
     }
     case 'list': {
       const item = compileValidator(t.of, limits);
@@ -158,69 +164,120 @@ export function validateRequest(
 ): EvalCtx | string {
   const limits = p.limits;
   if (!isObject(req)) return `request must be an object, got ${describe(req)}`;
+  // The request's members: own enumerable properties, as JSON has (one pass; unknown members are ignored).
+  let agent: unknown;
+  let toolName: unknown;
+  let rawArgs: unknown;
+  let rawContext: unknown;
+  for (const k in req) {
+    if (!hasOwn.call(req, k)) continue;
+    switch (k) {
+      case 'agent':
+        agent = req[k];
+        break;
+      case 'tool':
+        toolName = req[k];
+        break;
+      case 'args':
+        rawArgs = req[k];
+        break;
+      case 'context':
+        rawContext = req[k];
+        break;
+    }
+  }
 
   // agent
-  const agent = ownValue(req, 'agent');
   if (agent === undefined) return 'missing agent';
   if (!isObject(agent)) return `agent must be an object, got ${describe(agent)}`;
-  const agentId = ownValue(agent, 'id');
+  let agentId: unknown;
+  let roles: unknown;
+  let tenant: unknown;
+  let attrs: unknown;
+  for (const k in agent) {
+    if (!hasOwn.call(agent, k)) continue;
+    switch (k) {
+      case 'id':
+        agentId = agent[k];
+        break;
+      case 'roles':
+        roles = agent[k];
+        break;
+      case 'tenant':
+        tenant = agent[k];
+        break;
+      case 'attrs':
+        attrs = agent[k];
+        break;
+    }
+  }
   if (typeof agentId !== 'string' || agentId.length === 0) {
     return `agent.id must be a non-empty string, got ${describe(agentId)}`;
   }
   if (agentId.length > limits.maxStringLength) return `agent.id is longer than ${limits.maxStringLength} characters`;
-  const roles = ownValue(agent, 'roles');
   if (roles !== undefined) {
     if (!Array.isArray(roles)) return `agent.roles must be a list of strings, got ${describe(roles)}`;
     for (let i = 0; i < roles.length; i++) {
       if (typeof roles[i] !== 'string') return `agent.roles[${i}] must be a string, got ${describe(roles[i])}`;
     }
   }
-  const tenant = ownValue(agent, 'tenant');
   if (tenant !== undefined && typeof tenant !== 'string') return `agent.tenant must be a string, got ${describe(tenant)}`;
-  const attrs = ownValue(agent, 'attrs');
   if (attrs !== undefined && !isObject(attrs)) return `agent.attrs must be an object, got ${describe(attrs)}`;
 
   // tool
-  const toolName = ownValue(req, 'tool');
   if (typeof toolName !== 'string') return `tool must be a string, got ${describe(toolName)}`;
   const tool = p.tools.get(toolName);
   if (tool === undefined) {
     return `unknown tool '${toolName.length > 100 ? toolName.slice(0, 100) + '…' : toolName}'`;
   }
 
-  // args
-  const rawArgs = ownValue(req, 'args');
+  // args: one pass over the keys (own enumerable ones, as JSON has), each value validated into its slot
   let args: Record<string, unknown>;
-  if (rawArgs === undefined) args = {};
+  if (rawArgs === undefined) args = EMPTY_ARGS;
   else if (!isObject(rawArgs)) return `args must be an object, got ${describe(rawArgs)}`;
   else args = rawArgs;
-  const decls = tool.paramDecls;
-  for (const k in args) {
-    if (!Object.hasOwn(decls, k)) {
-      return `unexpected argument args.${k} for tool '${toolName}'`;
-    }
-  }
   const params = tool.params;
+  const names = tool.paramNames;
+  const count = names.length;
+  const vals = tool.blank.slice();
+  let required = 0;
+  let firstBad = count;
   let normalised: Record<string, unknown> | undefined;
-  for (let i = 0; i < params.length; i++) {
-    const param = params[i]!;
-    const name = param.name;
-    const v = Object.hasOwn(args, name) ? args[name] : undefined;
-    if (v === undefined) {
-      if (!param.optional) return `missing argument args.${name} (${typeName(param.type)}) for tool '${toolName}'`;
+  let guess = 0;
+  for (const k in args) {
+    // Keys usually come in declaration order: try the next slot before the map.
+    let slot: number | undefined = guess < count && names[guess] === k ? guess : tool.slots.get(k);
+    if (slot === undefined) return `unexpected argument args.${k} for tool '${toolName}'`;
+    guess = slot + 1;
+    if (!hasOwn.call(args, k)) continue;
+    const v = args[k];
+    if (v === undefined) continue;
+    const param = params[slot]!;
+    const w = param.validate(v);
+    if (w === BAD) {
+      if (slot < firstBad) firstBad = slot;
       continue;
     }
-    const w = param.validate(v);
-    if (w === BAD) return explainInvalid(param.type, v, `args.${name}`, limits);
+    vals[slot] = w;
+    if (!param.optional) required++;
     if (w !== v) {
       normalised ??= { ...args };
-      normalised[name] = w;
+      normalised[k] = w;
+    }
+  }
+  if (required !== tool.required || firstBad < count) {
+    // The first problem in declaration order: a missing argument or an ill-typed one.
+    for (let i = 0; i < count; i++) {
+      const param = params[i]!;
+      if (i === firstBad) return explainInvalid(param.type, args[param.name], `args.${param.name}`, limits);
+      if (!param.optional && vals[i] === undefined) {
+        return `missing argument args.${param.name} (${typeName(param.type)}) for tool '${toolName}'`;
+      }
     }
   }
   if (normalised !== undefined) args = normalised;
 
   // context
-  const rawContext = ownValue(req, 'context');
   let context: Record<string, unknown>;
   let session: string | undefined;
   let labels: Record<string, string[]> | undefined;
@@ -287,10 +344,11 @@ export function validateRequest(
   return new EvalCtx(
     tool,
     args,
+    vals,
     context,
     agentId,
     tenant as string | undefined,
-    p.agents.get(agentId) ?? null,
+    p.agents.get(agentId),
     roles as string[] | undefined,
     attrs as Record<string, unknown> | undefined,
     session,
@@ -303,3 +361,5 @@ export function validateRequest(
 }
 
 const EMPTY_CONTEXT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const EMPTY_ARGS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const hasOwn = Object.prototype.hasOwnProperty;

@@ -26,10 +26,17 @@ export interface CompileEnv {
   tools: ReadonlySet<string>;
   /** Set when a `called` condition is compiled: the policy must record session histories. */
   usesHistory: boolean;
+  /**
+   * Compiling for one tool: its parameters' slots in `EvalCtx.vals`, so that `args.p` is an array read.
+   * A parameter the tool does not declare is always absent (validation rejects undeclared arguments).
+   */
+  slots?: ReadonlyMap<string, number> | undefined;
 }
 
 const TRUE: Pred = () => true;
 const FALSE: Pred = () => false;
+/** The compiled `true` and `false` (`compileExpr` returns these very functions for constant conditions). */
+export { TRUE as TRUE_PRED, FALSE as FALSE_PRED };
 
 function fail(where: string, message: string): never {
   throw new ArtifactError(`${where}: ${message}`);
@@ -39,18 +46,27 @@ function isRef(v: Value): v is Ref {
   return Object.hasOwn(v, 'ref');
 }
 
-const NUMERIC = new Set(['number', 'integer', 'money', 'duration']);
+/** Type kinds compared numerically. */
+export const NUMERIC_KINDS: ReadonlySet<string> = new Set(['number', 'integer', 'money', 'duration']);
+
+const ABSENT: Getter = () => undefined;
 
 /**
  * Compiles a reference. Roots: `args`, `context`, `agent` (`id`, `tenant`, `roles`, `attrs.…`), `result`,
- * `prior`.
+ * `prior`. With `slots` (compiling for one tool), `args.p…` reads the validated value from `EvalCtx.vals`.
  */
-export function compileRef(path: readonly string[], where: string, declaredRoles: ReadonlySet<string>): Getter {
+export function compileRef(path: readonly string[], where: string, declaredRoles: ReadonlySet<string>, slots?: ReadonlyMap<string, number>): Getter {
   const root = path[0];
   const key = path[1];
   switch (root) {
     case 'args':
       if (key === undefined) return (c) => c.args;
+      if (slots !== undefined) {
+        const slot = slots.get(key);
+        if (slot === undefined) return ABSENT;
+        if (path.length === 2) return (c) => c.vals[slot];
+        return (c) => walk(c.vals[slot], path, 2);
+      }
       if (path.length === 2) return (c) => (Object.hasOwn(c.args, key) ? c.args[key] : undefined);
       return (c) => walk(c.args, path, 1);
     case 'context':
@@ -84,7 +100,8 @@ export function readPath(read: string): string[] {
   return read.split('.');
 }
 
-function numericLiteral(lit: unknown, type: WritType, where: string): number {
+/** A numeric comparison constant as the number compared against (decimal strings, durations); throws on a bad one. */
+export function numericLiteral(lit: unknown, type: WritType, where: string): number {
   if (typeof lit === 'number') {
     if (!Number.isFinite(lit)) fail(where, `non-finite number literal`);
     return lit;
@@ -208,14 +225,53 @@ export function valueEquals(a: unknown, b: unknown, depth = 0): boolean {
   return true;
 }
 
+/** When compiling for one tool: the slot of `args.p` (a declared parameter), else undefined. */
+function argSlot(v: Value, env: CompileEnv): number | undefined {
+  if (env.slots === undefined || !isRef(v) || v.ref.length !== 2 || v.ref[0] !== 'args') return undefined;
+  return env.slots.get(v.ref[1] as string);
+}
+
+/** `args.p OP constant` reading the parameter's slot directly (the hottest shape of all). */
+function numericCmpSlot(op: CmpOp, slot: number, k: number): Pred {
+  switch (op) {
+    case '==':
+      return (c) => c.vals[slot] === k;
+    case '!=':
+      return (c) => {
+        const a = c.vals[slot];
+        return typeof a === 'number' && a !== k;
+      };
+    case '<':
+      return (c) => {
+        const a = c.vals[slot];
+        return typeof a === 'number' && a < k;
+      };
+    case '<=':
+      return (c) => {
+        const a = c.vals[slot];
+        return typeof a === 'number' && a <= k;
+      };
+    case '>':
+      return (c) => {
+        const a = c.vals[slot];
+        return typeof a === 'number' && a > k;
+      };
+    case '>=':
+      return (c) => {
+        const a = c.vals[slot];
+        return typeof a === 'number' && a >= k;
+      };
+  }
+}
+
 function compileValue(v: Value, where: string, env: CompileEnv): Getter {
-  if (isRef(v)) return compileRef(v.ref, where, env.roles);
+  if (isRef(v)) return compileRef(v.ref, where, env.roles, env.slots);
   const lit = v.lit;
   return () => lit;
 }
 
 function compileCmp(e: Extract<Expr, { op: 'cmp' }>, where: string, env: CompileEnv): Pred {
-  if (NUMERIC.has(e.type.kind)) {
+  if (NUMERIC_KINDS.has(e.type.kind)) {
     const lRef = isRef(e.left);
     const rRef = isRef(e.right);
     if (!lRef && !rRef) {
@@ -225,15 +281,30 @@ function compileCmp(e: Extract<Expr, { op: 'cmp' }>, where: string, env: Compile
     }
     if (lRef && !rRef) {
       const k = numericLiteral((e.right as { lit: unknown }).lit, e.type, where);
-      return numericCmpConst(e.cmp, compileRef((e.left as Ref).ref, where, env.roles), k);
+      const slot = argSlot(e.left, env);
+      if (slot !== undefined) return numericCmpSlot(e.cmp, slot, k);
+      return numericCmpConst(e.cmp, compileRef((e.left as Ref).ref, where, env.roles, env.slots), k);
     }
     if (!lRef && rRef) {
       const k = numericLiteral((e.left as { lit: unknown }).lit, e.type, where);
-      return numericCmpConst(flipOp(e.cmp), compileRef((e.right as Ref).ref, where, env.roles), k);
+      const slot = argSlot(e.right, env);
+      if (slot !== undefined) return numericCmpSlot(flipOp(e.cmp), slot, k);
+      return numericCmpConst(flipOp(e.cmp), compileRef((e.right as Ref).ref, where, env.roles, env.slots), k);
     }
-    return numericCmp(e.cmp, compileRef((e.left as Ref).ref, where, env.roles), compileRef((e.right as Ref).ref, where, env.roles));
+    return numericCmp(e.cmp, compileRef((e.left as Ref).ref, where, env.roles, env.slots), compileRef((e.right as Ref).ref, where, env.roles, env.slots));
   }
   if (e.cmp !== '==' && e.cmp !== '!=') fail(where, `'${e.cmp}' is not defined on ${e.type.kind}`);
+  // `args.p == "lit"`: equality with a string is `===` (valueEquals), read from the slot.
+  const [slotSide, litSide] = isRef(e.left) ? [e.left, e.right] : [e.right, e.left];
+  const slot = argSlot(slotSide, env);
+  if (slot !== undefined && !isRef(litSide) && typeof litSide.lit === 'string') {
+    const lit = litSide.lit;
+    if (e.cmp === '==') return (c) => c.vals[slot] === lit;
+    return (c) => {
+      const a = c.vals[slot];
+      return a !== undefined && a !== lit;
+    };
+  }
   const l = compileValue(e.left, where, env);
   const r = compileValue(e.right, where, env);
   if (e.cmp === '==') {
@@ -266,6 +337,22 @@ function compileIn(e: Extract<Expr, { op: 'in' }>, where: string, env: CompileEn
       } else if (typeof item === 'number') nums.add(item);
       else bools.add(item);
     }
+    const slot = argSlot(e.value, env);
+    if (slot !== undefined) {
+      return (c) => {
+        const v = c.vals[slot];
+        switch (typeof v) {
+          case 'string':
+            return strs.has(v);
+          case 'number':
+            return nums.has(v);
+          case 'boolean':
+            return bools.has(v);
+          default:
+            return false;
+        }
+      };
+    }
     return (c) => {
       const v = get(c);
       switch (typeof v) {
@@ -280,7 +367,7 @@ function compileIn(e: Extract<Expr, { op: 'in' }>, where: string, env: CompileEn
       }
     };
   }
-  const set = compileRef(e.set.ref, where, env.roles);
+  const set = compileRef(e.set.ref, where, env.roles, env.slots);
   return (c) => {
     const v = get(c);
     if (v === undefined || (typeof v === 'object' && v !== null)) return false;
@@ -292,6 +379,29 @@ function compileIn(e: Extract<Expr, { op: 'in' }>, where: string, env: CompileEn
 }
 
 function compileStr(e: Extract<Expr, { op: 'str' }>, where: string, env: CompileEnv): Pred {
+  // `args.p starts_with "lit"` and friends: the literal captured, the parameter read from its slot.
+  const slot = argSlot(e.left, env);
+  if (slot !== undefined && !isRef(e.right)) {
+    const b = e.right.lit;
+    if (typeof b !== 'string') return FALSE;
+    switch (e.fn) {
+      case 'starts_with':
+        return (c) => {
+          const a = c.vals[slot];
+          return typeof a === 'string' && a.startsWith(b);
+        };
+      case 'ends_with':
+        return (c) => {
+          const a = c.vals[slot];
+          return typeof a === 'string' && a.endsWith(b);
+        };
+      case 'contains':
+        return (c) => {
+          const a = c.vals[slot];
+          return typeof a === 'string' && a.includes(b);
+        };
+    }
+  }
   const l = compileValue(e.left, where, env);
   const r = compileValue(e.right, where, env);
   switch (e.fn) {

@@ -4,7 +4,9 @@
  * @packageDocumentation
  */
 import type { StateStore, CallRecord } from '../state/store.js';
-import type { ToolPlan } from '../engine/plan.js';
+import type { AgentPlan, ToolPlan } from '../engine/plan.js';
+
+const NO_ROLES: readonly string[] = Object.freeze([]);
 
 /**
  * One validated request, ready for compiled conditions. Built once per `decide`/`checkResult` call (the only
@@ -15,6 +17,8 @@ export class EvalCtx {
   tool: ToolPlan;
   /** Normalised args (durations in ms); only declared params. */
   args: Record<string, unknown>;
+  /** The same normalised values by parameter slot (the tool's parameter order); undefined = absent. */
+  vals: unknown[];
   /** The request context (normalised where a declared field is a duration), or an empty object. */
   context: Record<string, unknown>;
   agentId: string;
@@ -23,12 +27,18 @@ export class EvalCtx {
   agentRoles: ReadonlySet<string> | null;
   /** Roles the request claims (used, filtered to declared roles, only for undeclared agents). */
   claimedRoles: readonly string[] | undefined;
+  /**
+   * The roles to look up in the rule index: a declared agent's, else the claimed ones (possibly with
+   * undeclared names or repeats, which match nothing extra).
+   */
+  roleList: readonly string[];
   attrs: Record<string, unknown> | undefined;
   session: string | undefined;
   labels: Record<string, string[]> | undefined;
   usageTokens: number;
   usageCost: number;
-  now: number;
+  /** The clock, or NaN until first read (then `Date.now()`): most decisions never need the time. */
+  nowMs: number;
   store: StateStore;
   /** The tool result, for post rules. */
   result: unknown = undefined;
@@ -40,10 +50,11 @@ export class EvalCtx {
   constructor(
     tool: ToolPlan,
     args: Record<string, unknown>,
+    vals: unknown[],
     context: Record<string, unknown>,
     agentId: string,
     tenant: string | undefined,
-    agentRoles: ReadonlySet<string> | null,
+    agent: AgentPlan | undefined,
     claimedRoles: readonly string[] | undefined,
     attrs: Record<string, unknown> | undefined,
     session: string | undefined,
@@ -55,18 +66,32 @@ export class EvalCtx {
   ) {
     this.tool = tool;
     this.args = args;
+    this.vals = vals;
     this.context = context;
     this.agentId = agentId;
     this.tenant = tenant;
-    this.agentRoles = agentRoles;
+    if (agent !== undefined) {
+      this.agentRoles = agent.roles;
+      this.roleList = agent.roleList;
+    } else {
+      this.agentRoles = null;
+      this.roleList = claimedRoles ?? NO_ROLES;
+    }
     this.claimedRoles = claimedRoles;
     this.attrs = attrs;
     this.session = session;
     this.labels = labels;
     this.usageTokens = usageTokens;
     this.usageCost = usageCost;
-    this.now = now;
+    this.nowMs = now;
     this.store = store;
+  }
+
+  /** The decision's clock in epoch milliseconds: `options.now`, or `Date.now()` read once, on first use. */
+  get now(): number {
+    let t = this.nowMs;
+    if (t !== t) t = this.nowMs = Date.now();
+    return t;
   }
 
   /** `agent has role R`, for a role `R` the policy declares. */
