@@ -79,7 +79,7 @@ describe('bundle tamper properties', () => {
         }
       }
     }
-  });
+  }, 120_000);
 
   it('with the optional leaf_hash, the only accepted change renames that member, which proves the same thing', () => {
     // An unknown member is allowed and ignored, so "leaf_hash" misspelt is simply an extra field.
@@ -94,7 +94,7 @@ describe('bundle tamper properties', () => {
         expect(meaning(bad)).toBe(meaning(bytes));
       }
     }
-  });
+  }, 120_000);
 
   it('any byte change of a bundle of any decision fails, unless it left the proven content unchanged (property)', () => {
     // With arbitrary strings, "\u001f" could become "\u001F" and mean the same: hence the escape hatch.
