@@ -15,11 +15,13 @@
  */
 import type { Artifact, Rule, Span } from '@writ/runtime';
 import { loadPolicy, type Policy } from '@writ/runtime';
-import { findCounterexample, type Counterexample } from './counterexample.js';
+import type { Counterexample } from './counterexample.js';
 import { encodeTool, EncodingError, type ToolEncoding } from './encode.js';
-import { not } from './sexpr.js';
+import { assertionQuery, assertionsFor, deadToolQuery, impliedQuery, matchQuery, rulesFor, unshadowedQuery } from './export.js';
+import { findReadableCounterexample } from './readable.js';
 import { script } from './script.js';
-import { QuerySession } from './solver.js';
+import { not, or, sym } from './sexpr.js';
+import { check, QuerySession, type QueryResult, type SolverStatus } from './solver.js';
 
 export type CheckKind = 'assertion' | 'vacuous' | 'shadowed' | 'redundant' | 'dead_tool';
 
@@ -45,6 +47,8 @@ export interface VerifyReport {
   /** Things the reader must know about the encoding (e.g. patterns kept uninterpreted). */
   notes: string[];
   ms: number;
+  /** Solver calls and time per kind of query. */
+  stats: VerifyStats;
 }
 
 export interface VerifyOptions {
@@ -55,9 +59,6 @@ export interface VerifyOptions {
   /** Called after each tool, for progress. */
   onProgress?: (done: number, total: number, tool: string) => void;
 }
-
-const effectTerm = (enc: ToolEncoding, e: 'allow' | 'deny' | 'pending_approval') =>
-  e === 'allow' ? enc.effect.allow : e === 'deny' ? enc.effect.deny : enc.effect.pending;
 
 /**
  * Verifies an artifact.
@@ -76,19 +77,19 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
   const redundantWith = new Map<string, { by: Set<string>; tools: number; ms: number }>();
   const assertions = new Map<string, CheckResult>();
 
+  const stats = emptyStats();
   let done = 0;
   for (const tool of tools) {
-    const asserts = artifact.asserts.filter((a) => a.tools[0] === '*' || a.tools.includes(tool));
+    const asserts = assertionsFor(artifact, tool);
     const enc = encodeTool(artifact, tool);
-    const conds = asserts.map((a) => enc.condition(a.when));
     for (const n of enc.notes) notes.add(n);
-    const session = await QuerySession.open(script([enc], []), timeoutMs);
+    const analyses = options.analyses !== false;
+    const asker = await Asker.open(script([enc], []) + (analyses ? indicators(enc, rulesFor(artifact, tool)) : ''), timeoutMs, stats);
     try {
       // Assertions.
-      for (const [i, a] of asserts.entries()) {
-        const e = effectTerm(enc, a.effect);
-        const query = a.quantifier === 'never' ? [e, conds[i]!] : [not(e), conds[i]!];
-        const r = await session.check(query);
+      for (const a of asserts) {
+        const query = assertionQuery(enc, a).asserts;
+        const r = await asker.ask('assertion', query, false);
         const prev = assertions.get(a.id);
         const agg: CheckResult = prev ?? { kind: 'assertion', status: 'proven', id: a.id, span: a.span, message: a.text, ms: 0 };
         agg.ms += r.ms;
@@ -100,13 +101,16 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
         if (r.status === 'sat' && agg.status !== 'failed') {
           agg.status = 'failed';
           agg.tool = tool;
-          const cx = await findCounterexample(policy, enc, query, timeoutMs);
+          const c0 = performance.now();
+          const cx = await findReadableCounterexample(policy, enc, query, timeoutMs);
+          stats.counterexample.queries++;
+          stats.counterexample.ms += performance.now() - c0;
           if (cx) agg.counterexample = cx;
         }
         assertions.set(a.id, agg);
       }
-      if (options.analyses !== false) await analyse(artifact, tool, enc, session, canMatch, unshadowed, redundantWith);
-      const dead = await session.check([enc.effect.allow]);
+      // Dead tool first: its model, if any, already answers questions of the analyses.
+      const dead = await asker.ask('dead_tool', deadToolQuery(enc).asserts, analyses);
       if (dead.status !== 'sat') {
         results.push({
           kind: 'dead_tool',
@@ -119,8 +123,9 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
           ...(dead.reason ? { reason: dead.reason } : {}),
         });
       }
+      if (analyses) await analyse(artifact, enc, asker, canMatch, unshadowed, redundantWith, stats);
     } finally {
-      session.close();
+      asker.close();
     }
     options.onProgress?.(++done, tools.length, tool);
   }
@@ -168,60 +173,246 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
     results,
     notes: [...notes],
     ms: performance.now() - t0,
+    stats,
   };
 }
 
+/** Solver calls and time per kind of query (`counterexample`: building and replaying counterexamples). */
+export type VerifyStats = Record<CheckKind | 'counterexample', { queries: number; ms: number }> & {
+  /** Ordered rule pairs considered for redundancy, and how many were settled by models already found. */
+  pairs: { total: number; settledByModels: number };
+};
+
+export const emptyStats = (): VerifyStats => ({
+  assertion: { queries: 0, ms: 0 },
+  vacuous: { queries: 0, ms: 0 },
+  shadowed: { queries: 0, ms: 0 },
+  redundant: { queries: 0, ms: 0 },
+  dead_tool: { queries: 0, ms: 0 },
+  counterexample: { queries: 0, ms: 0 },
+  pairs: { total: 0, settledByModels: 0 },
+});
+
+/** Z3's incremental mode gives up on some string and regex queries that a fresh solver answers at once. */
+const SESSION_TIMEOUT_MS = 2_000;
+
+/**
+ * Asks queries in one tool's incremental session; a query the session cannot answer in time is asked again
+ * of a fresh solver with the full timeout. Every model is handed to `harvest`.
+ */
+class Asker {
+  harvest?: (model: ReadonlyMap<string, string>) => void;
+
+  private constructor(
+    private readonly session: QuerySession,
+    private readonly base: string,
+    private readonly timeoutMs: number,
+    private readonly stats: VerifyStats,
+  ) {}
+
+  static async open(base: string, timeoutMs: number, stats: VerifyStats): Promise<Asker> {
+    return new Asker(await QuerySession.open(base, Math.min(timeoutMs, SESSION_TIMEOUT_MS)), base, timeoutMs, stats);
+  }
+
+  async ask(kind: CheckKind, asserts: readonly string[], model = true): Promise<QueryResult> {
+    let r = await this.session.check(asserts, { model });
+    if (r.status === 'unknown' && this.timeoutMs > SESSION_TIMEOUT_MS) {
+      const fresh = await check(`${this.base}${asserts.map((a) => `(assert ${a})\n`).join('')}`, this.timeoutMs);
+      r = { ...fresh, ms: r.ms + fresh.ms };
+      if (!model) delete r.model;
+    }
+    this.stats[kind].queries++;
+    this.stats[kind].ms += r.ms;
+    if (r.model) this.harvest?.(r.model);
+    return r;
+  }
+
+  close(): void {
+    this.session.close();
+  }
+}
+
+/** Indicator constants that make each rule's match, and `denied`, readable in models. */
+function indicators(enc: ToolEncoding, rules: readonly Rule[]): string {
+  const lines = rules.map((r) => `(declare-const ${sym(`is.${r.id}`)} Bool)\n(assert (= ${sym(`is.${r.id}`)} ${enc.match.get(r.id)!}))`);
+  lines.push(`(declare-const |is.denied| Bool)\n(assert (= |is.denied| ${enc.denied}))`);
+  return `${lines.join('\n')}\n`;
+}
+
+type Agg = Map<string, { sat: boolean; unknown: boolean; ms: number }>;
+
+/**
+ * The rule analyses of one tool. Every model the solver returns is read for which rules match in it; that
+ * settles most questions without asking them: a rule seen matching is not vacuous, seen matching where no
+ * deny applies is not shadowed, and seen matching where a rule r' does not match is not implied by r'. Only
+ * what models leave open is asked:
+ * - per allow/approve rule, `match ∧ ¬denied` (unsat: shadowed — or vacuous, asked next);
+ * - per deny rule, `match`;
+ * - redundancy, per rule r with candidates C (same effect, not yet refuted): `match_r ∧ ⋁_{c∈C} ¬match_c`;
+ *   a model refutes at least one candidate (usually many), unsat proves r ⇒ c for every remaining c.
+ * The answers are those of the pairwise queries `toolQueries` lists (and `writ smt` exports).
+ */
 async function analyse(
   artifact: Artifact,
-  tool: string,
   enc: ToolEncoding,
-  session: QuerySession,
-  canMatch: Map<string, { sat: boolean; unknown: boolean; ms: number }>,
-  unshadowed: Map<string, { sat: boolean; unknown: boolean; ms: number }>,
+  asker: Asker,
+  canMatch: Agg,
+  unshadowed: Agg,
   redundantWith: Map<string, { by: Set<string>; tools: number; ms: number }>,
+  stats: VerifyStats,
 ): Promise<void> {
-  const ix = artifact.index[tool]!;
-  const rules = [...ix.deny, ...ix.approve, ...ix.allow].map((i) => artifact.rules[i] as Rule);
-  const bump = (map: Map<string, { sat: boolean; unknown: boolean; ms: number }>, id: string, status: string, ms: number) => {
+  const rules = rulesFor(artifact, enc.tool);
+  const seen = new Set<string>();
+  const seenFree = new Set<string>();
+  /** refuted.get(r) ∋ c: some model has r matching and c not (so c does not imply r). */
+  const refuted = new Map<string, Set<string>>(rules.map((r) => [r.id, new Set<string>()]));
+  asker.harvest = (model) => {
+    const on = rules.filter((r) => model.get(`is.${r.id}`) === 'true');
+    const off = rules.filter((r) => model.get(`is.${r.id}`) === 'false');
+    const denied = model.get('is.denied') === 'true';
+    for (const r of on) {
+      seen.add(r.id);
+      if (!denied && model.get('is.denied') !== undefined) seenFree.add(r.id);
+      for (const c of off) if (c.effect === r.effect) refuted.get(r.id)!.add(c.id);
+    }
+  };
+  const bump = (map: Agg, id: string, status: string, ms: number) => {
     const e = map.get(id) ?? { sat: false, unknown: false, ms: 0 };
     e.sat ||= status === 'sat';
     e.unknown ||= status === 'unknown';
     e.ms += ms;
     map.set(id, e);
   };
+  // Shadowing: while some allow/approve rule is not yet seen matching where nothing denies, ask whether any
+  // of them can (one query for all); a model settles every rule it shows matching. Unsat: the rest are
+  // shadowed (or vacuous, asked next).
+  const free = await settle(
+    asker,
+    'shadowed',
+    rules.filter((r) => r.effect !== 'deny'),
+    seenFree,
+    (rs) => [or(rs.map((r) => enc.match.get(r.id)!)), not(enc.denied)],
+    (r) => unshadowedQuery(enc, r).asserts,
+  );
+  // Vacuity, the same way, for the rules not yet seen matching at all.
+  const can = await settle(asker, 'vacuous', rules, seen, (rs) => [or(rs.map((r) => enc.match.get(r.id)!))], (r) => matchQuery(enc, r).asserts);
   for (const r of rules) {
-    const m = enc.match.get(r.id)!;
-    const can = await session.check([m]);
-    bump(canMatch, r.id, can.status, can.ms);
-    if (can.status !== 'sat') continue;
-    if (r.effect !== 'deny') {
-      const free = await session.check([m, not(enc.denied)]);
-      bump(unshadowed, r.id, free.status, free.ms);
+    const c = can.get(r.id)!;
+    bump(canMatch, r.id, c.status, c.ms);
+    if (r.effect !== 'deny' && c.status === 'sat') {
+      const f = free.get(r.id)!;
+      bump(unshadowed, r.id, f.status, f.ms);
     }
   }
+
   // Redundancy: r implied by r' (same effect), on every tool r covers.
   const byEffect = new Map<string, Rule[]>();
   for (const r of rules) byEffect.set(r.effect, [...(byEffect.get(r.effect) ?? []), r]);
   for (const group of byEffect.values()) {
+    const byId = new Map(group.map((r) => [r.id, r]));
+    /** implies.get(r) ∋ c: proven on this tool that wherever r matches, c matches (c among r's candidates). */
+    const implies = new Map<string, Set<string>>();
+    const asked = new Map<string, Set<string>>();
+    const entries = new Map<string, { by: Set<string>; tools: number; ms: number }>();
     for (const r of group) {
       const entry = redundantWith.get(r.id) ?? { by: new Set<string>(), tools: 0, ms: 0 };
+      entries.set(r.id, entry);
       const candidates = entry.tools === 0 ? group.filter((x) => x.id !== r.id) : group.filter((x) => entry.by.has(x.id));
+      asked.set(r.id, new Set(candidates.map((c) => c.id)));
+      stats.pairs.total += candidates.length;
+      stats.pairs.settledByModels += candidates.filter((c) => refuted.get(r.id)!.has(c.id)).length;
+      implies.set(r.id, await implied(enc, asker, r, candidates, refuted.get(r.id)!, entry));
+    }
+    for (const r of group) {
+      const entry = entries.get(r.id)!;
       const by = new Set<string>();
-      for (const other of candidates) {
-        const q = await session.check([enc.match.get(r.id)!, not(enc.match.get(other.id)!)]);
-        entry.ms += q.ms;
-        if (q.status !== 'unsat') continue;
+      for (const c of implies.get(r.id)!) {
+        const other = byId.get(c)!;
         // Equivalent rules imply each other: report only the later one.
-        const back = await session.check([enc.match.get(other.id)!, not(enc.match.get(r.id)!)]);
-        entry.ms += back.ms;
-        if (back.status === 'unsat' && spanBefore(r.span, other.span)) continue;
-        by.add(other.id);
+        let back: boolean;
+        if (asked.get(c)!.has(r.id)) back = implies.get(c)!.has(r.id);
+        else if (refuted.get(c)!.has(r.id)) back = false;
+        else {
+          const q = await asker.ask('redundant', impliedQuery(enc, other, r).asserts, false);
+          entry.ms += q.ms;
+          back = q.status === 'unsat';
+        }
+        if (back && spanBefore(r.span, other.span)) continue;
+        by.add(c);
       }
       entry.by = by;
       entry.tools++;
       redundantWith.set(r.id, entry);
     }
   }
+}
+
+/**
+ * Settles "can some rule of `rules` be satisfied (with `batch`'s extra conditions)?" for each rule: rules in
+ * `seen` (grown by every model) are sat; while others remain, one query asks for any of them; unsat settles
+ * all that remain. A query with no answer, or a model that shows none of them, falls back to one query per rule.
+ */
+async function settle(
+  asker: Asker,
+  kind: CheckKind,
+  rules: readonly Rule[],
+  seen: ReadonlySet<string>,
+  batch: (rs: readonly Rule[]) => string[],
+  single: (r: Rule) => string[],
+): Promise<Map<string, { status: SolverStatus; ms: number }>> {
+  const out = new Map<string, { status: SolverStatus; ms: number }>();
+  let open = rules.filter((r) => !seen.has(r.id));
+  while (open.length > 0) {
+    const q = await asker.ask(kind, batch(open));
+    const ms = q.ms / open.length;
+    if (q.status === 'unsat') {
+      for (const r of open) out.set(r.id, { status: 'unsat', ms });
+      open = [];
+      break;
+    }
+    const before = open.length;
+    open = open.filter((r) => !seen.has(r.id));
+    if (q.status === 'sat' && open.length < before) continue;
+    for (const r of open) {
+      const one = await asker.ask(kind, single(r));
+      out.set(r.id, { status: seen.has(r.id) ? 'sat' : one.status, ms: one.ms });
+    }
+    open = [];
+  }
+  for (const r of rules) if (!out.has(r.id)) out.set(r.id, { status: 'sat', ms: 0 });
+  return out;
+}
+
+/** The candidates `c` for which `match_r ⇒ match_c` on this tool (`refuted` grows with every model). */
+async function implied(
+  enc: ToolEncoding,
+  asker: Asker,
+  r: Rule,
+  candidates: readonly Rule[],
+  refuted: ReadonlySet<string>,
+  entry: { ms: number },
+): Promise<Set<string>> {
+  const proven = new Set<string>();
+  let open = candidates.filter((c) => !refuted.has(c.id));
+  while (open.length > 0) {
+    const q = await asker.ask('redundant', [enc.match.get(r.id)!, or(open.map((c) => not(enc.match.get(c.id)!)))]);
+    entry.ms += q.ms;
+    if (q.status === 'unsat') {
+      for (const c of open) proven.add(c.id);
+      break;
+    }
+    const before = open.length;
+    open = open.filter((c) => !refuted.has(c.id));
+    if (q.status === 'sat' && open.length < before) continue;
+    // No answer, or a model that refutes nothing we can read: settle each remaining pair on its own.
+    for (const c of open) {
+      const p = await asker.ask('redundant', impliedQuery(enc, r, c).asserts, false);
+      entry.ms += p.ms;
+      if (p.status === 'unsat') proven.add(c.id);
+    }
+    break;
+  }
+  return proven;
 }
 
 function spanBefore(a: Span, b: Span): boolean {

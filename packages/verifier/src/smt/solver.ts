@@ -46,20 +46,81 @@ export async function check(script: string, timeoutMs = 30_000): Promise<QueryRe
     solver.fromString(script);
     const status = (await solver.check()) as SolverStatus;
     const ms = performance.now() - t0;
-    if (status === 'sat') {
-      const model = new Map<string, string>();
-      const m = solver.model();
-      for (const d of m.decls()) {
-        if (d.arity() !== 0) continue;
-        model.set(String(d.name()), (m.get(d) as { sexpr(): string }).sexpr());
-      }
-      return { status, model, ms };
-    }
+    if (status === 'sat') return { status, model: readModel(solver.model(), readable(ctx, script)), ms };
     if (status === 'unknown') return { status, reason: solver.reasonUnknown(), ms };
     return { status, ms };
   } finally {
-    solver.release?.();
+    free(solver);
   }
+}
+
+/**
+ * Frees what a solver holds now, without `release()`: in z3-solver 5.2.0 `Solver.release()` drops the
+ * reference but leaves the finalizer registered, which drops it again at garbage collection — a double
+ * free in the WebAssembly heap. `reset()` drops the assertions and everything learned (almost all the
+ * memory; the wasm heap is invisible to V8's GC, so waiting for finalizers lets it grow without bound and
+ * slows every later query), and the finalizer frees the small rest, once.
+ */
+function free(solver: InstanceType<Ctx['Solver']>): void {
+  solver.reset();
+}
+
+type Ctx = Context<'writ'>;
+type Sort = ReturnType<Ctx['Int']['sort']> | ReturnType<Ctx['String']['sort']> | ReturnType<Ctx['Bool']['sort']>;
+
+/** The `declare-const` constants of a script, name → sort text. */
+function declaredConstants(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(/\(declare-const \|([^|]*)\| (\w+|\(Seq [^\n]*\))\)$/gm)) out.set(m[1] as string, m[2] as string);
+  return out;
+}
+
+function sortFor(ctx: Ctx, text: string): Sort | undefined {
+  switch (text) {
+    case 'Bool':
+      return ctx.Bool.sort();
+    case 'Int':
+      return ctx.Int.sort();
+    case 'Real':
+      return ctx.Real.sort();
+    case 'String':
+      return ctx.String.sort();
+    default: {
+      const m = /^\(Seq (.+)\)$/.exec(text);
+      const of = m ? sortFor(ctx, m[1] as string) : undefined;
+      return of ? (ctx.Seq.sort(of) as unknown as Sort) : undefined;
+    }
+  }
+}
+
+/** Constants to read from models: built once per script. */
+type Readable = Array<{ name: string; expr: ReturnType<Ctx['Const']>; text: string }>;
+
+function readable(ctx: Ctx, script: string): Readable {
+  const out: Readable = [];
+  for (const [name, sortText] of declaredConstants(script)) {
+    const sort = sortFor(ctx, sortText);
+    if (!sort) continue;
+    const expr = ctx.Const(name, sort);
+    out.push({ name, expr, text: expr.sexpr() });
+  }
+  return out;
+}
+
+/**
+ * The value of every declared constant the model assigns, as SMT-LIB text, by unquoted name. Each constant
+ * is evaluated on its own: in incremental mode Z3's models also list every `define-fun` ever parsed in the
+ * context, by any solver, with its whole term, so walking a model's declarations costs more with every
+ * script parsed (it made a 100-tool verification ten times slower than its checks).
+ */
+function readModel(m: ReturnType<InstanceType<Ctx['Solver']>['model']>, consts: Readable): Map<string, string> {
+  const model = new Map<string, string>();
+  for (const c of consts) {
+    const v = m.eval(c.expr, false).sexpr();
+    if (v !== c.text) model.set(c.name, v); // unassigned: evaluates to itself
+  }
+  m.release(); // Model.release() does unregister its finalizer
+  return model;
 }
 
 /** Stops Z3's worker threads so the process can exit. Safe to call when Z3 never started. */
@@ -77,6 +138,8 @@ export class QuerySession {
   private constructor(
     private readonly solver: InstanceType<Context<'writ'>['Solver']>,
     private readonly timeoutMs: number,
+    /** The base's constants, read from models. */
+    private readonly consts: Readable,
   ) {}
 
   static async open(base: string, timeoutMs = 30_000): Promise<QuerySession> {
@@ -84,23 +147,21 @@ export class QuerySession {
     const solver = new ctx.Solver();
     solver.set('timeout', timeoutMs);
     solver.fromString(base);
-    return new QuerySession(solver, timeoutMs);
+    return new QuerySession(solver, timeoutMs, readable(ctx, base));
   }
 
-  /** Checks the base plus `asserts`; with sat, the model of every declared constant. */
-  async check(asserts: readonly string[]): Promise<QueryResult> {
+  /**
+   * Checks the base plus `asserts`; with sat, the model of every declared constant, unless `model: false`
+   * (reading a model back costs more than most checks: skip it when only the status matters).
+   */
+  async check(asserts: readonly string[], options: { model?: boolean } = {}): Promise<QueryResult> {
     const t0 = performance.now();
     this.solver.push();
     try {
       this.solver.fromString(asserts.map((a) => `(assert ${a})`).join('\n'));
       const status = (await this.solver.check()) as SolverStatus;
       const ms = performance.now() - t0;
-      if (status === 'sat') {
-        const model = new Map<string, string>();
-        const m = this.solver.model();
-        for (const d of m.decls()) if (d.arity() === 0) model.set(String(d.name()), (m.get(d) as { sexpr(): string }).sexpr());
-        return { status, model, ms };
-      }
+      if (status === 'sat' && options.model !== false) return { status, model: readModel(this.solver.model(), this.consts), ms };
       if (status === 'unknown') return { status, reason: this.solver.reasonUnknown(), ms };
       return { status, ms };
     } finally {
@@ -108,8 +169,9 @@ export class QuerySession {
     }
   }
 
+  /** Ends the session and frees the solver's memory (see `free`). */
   close(): void {
-    this.solver.release?.();
+    free(this.solver);
   }
 
   get timeout(): number {
