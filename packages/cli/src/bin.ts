@@ -8,6 +8,7 @@ import { runCompile } from './commands/compile.js';
 import { runDecide, type DecideOptions } from './commands/decide.js';
 import { registerAuthoringCommands } from './commands/authoring.js';
 import { registerEvidenceCommands } from './commands/evidence.js';
+import { registerVerifierCommands } from './commands/verifier.js';
 import { EXIT, UserError } from './errors.js';
 import { PolicyCompileError } from './io/load-policy.js';
 import { renderDiagnostic } from './render/diagnostics.js';
@@ -21,6 +22,8 @@ Exit codes:
   2   usage error: unknown option, missing argument, unreadable file
   3   the policy given to decide did not compile, or the artifact was refused
   70  internal error (a bug in writ: please report it)
+  verify: 0 every assertion proven, 1 an assertion failed, 2 a result unknown, 3 the policy did not
+  compile; diff reports and exits 0; see writ verify|diff|smt --help
 
 Examples:
   writ check examples/customer-support
@@ -71,6 +74,7 @@ function program(): Command {
     });
   registerEvidenceCommands(p, (c) => (code = c));
   registerAuthoringCommands(p, (c) => (code = c));
+  registerVerifierCommands(p, (c) => (code = c));
   p.hook('postAction', () => {
     process.exitCode = code;
   });

@@ -6,12 +6,15 @@ import type { Diagnostic } from '@writ/compiler';
 import { displayPath } from '../io/policy-files.js';
 import { styler } from './style.js';
 
+/** What `renderDiagnostic` needs: a compiler diagnostic, or a verifier result shaped like one. */
+export type DiagnosticLike = Omit<Diagnostic, 'code' | 'severity'> & { code: string; severity: string };
+
 /**
  * Renders one diagnostic with a source excerpt.
  * @param texts - source text per span file name, for the excerpt
  * @param root - directory span files are relative to
  */
-export function renderDiagnostic(d: Diagnostic, texts: ReadonlyMap<string, string>, root: string, color: boolean): string {
+export function renderDiagnostic(d: DiagnosticLike, texts: ReadonlyMap<string, string>, root: string, color: boolean): string {
   const s = styler(color);
   const sevColor = d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'blue';
   const out: string[] = [];
