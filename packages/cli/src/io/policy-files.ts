@@ -31,25 +31,12 @@ function walk(dir: string, out: string[]): void {
  */
 export function readPolicySources(inputs: readonly string[]): PolicySources {
   if (inputs.length === 0) throw new UserError('no policy given: pass a .writ file or a directory');
-  const files: string[] = [];
-  let root: string | undefined;
-  for (const input of inputs) {
-    let st;
-    try {
-      st = statSync(input);
-    } catch {
-      throw new UserError(`${input}: no such file or directory`);
-    }
-    if (st.isDirectory()) {
-      root ??= path.resolve(input);
-      walk(input, files);
-    } else {
-      root ??= path.dirname(path.resolve(input));
-      files.push(input);
-    }
-  }
+  const files = listWritFiles(inputs);
+  // Span file names are relative to the first input: the directory itself, or a file's directory.
+  const first = path.resolve(inputs[0] as string);
+  const root = statSync(first).isDirectory() ? first : path.dirname(first);
   if (files.length === 0) throw new UserError(`${inputs.join(', ')}: no .writ files found`);
-  const base = root as string;
+  const base = root;
   const sources = [...new Set(files.map((f) => path.resolve(f)))].map((abs) => {
     let text: string;
     try {

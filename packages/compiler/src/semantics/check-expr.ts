@@ -4,7 +4,9 @@
  * strings and enums only with `==`/`!=` and the string tests. Every error is a diagnostic; an ill-typed
  * condition elaborates to `undefined` and the rule is left out of the artifact.
  */
-import { DETECTOR_KINDS, type Expr, type Value, type WritType } from '@writ/runtime';
+import { DETECTOR_KINDS, typeName, type Expr, type Value, type WritType } from '@writ/runtime';
+
+export { typeName };
 import { RE2JS } from 're2js';
 import type { DiagnosticBag } from '../diagnostics.js';
 import type * as A from '../syntax/ast.js';
@@ -37,20 +39,6 @@ interface Typed {
 }
 
 const MAX_SIG_DIGITS = 15;
-
-/** Human name of a type, as used in messages: `money(USD)`, `enum("a", "b")`. */
-export function typeName(t: WritType): string {
-  switch (t.kind) {
-    case 'money':
-      return `money(${t.currency})`;
-    case 'enum':
-      return `enum(${t.values.map((v) => JSON.stringify(v)).join(', ')})`;
-    case 'list':
-      return `list(${typeName(t.of)})`;
-    default:
-      return t.kind;
-  }
-}
 
 const isNumeric = (t: WritType): boolean => t.kind === 'number' || t.kind === 'integer';
 const isStringy = (t: WritType): boolean => t.kind === 'string' || t.kind === 'enum';

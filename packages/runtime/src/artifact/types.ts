@@ -37,6 +37,20 @@ export type WritType =
   | { kind: 'list'; of: WritType }
   | { kind: 'any' };
 
+/** A type as written in `.writ` and in messages: `money(USD)`, `enum("a", "b")`, `list(string)`. */
+export function typeName(t: WritType): string {
+  switch (t.kind) {
+    case 'money':
+      return `money(${t.currency})`;
+    case 'enum':
+      return `enum(${t.values.map((v) => JSON.stringify(v)).join(', ')})`;
+    case 'list':
+      return `list(${typeName(t.of)})`;
+    default:
+      return t.kind;
+  }
+}
+
 /** A declared field: a tool parameter or a context field. */
 export interface FieldDecl {
   type: WritType;

@@ -15,8 +15,8 @@
  * roles, a rate limit's count or scope changed — the tool is `incomparable` with the reason, never compared
  * approximately.
  */
-import type { Artifact, Decision, FieldDecl, Policy, WritType } from '@writ/runtime';
-import { loadPolicy } from '@writ/runtime';
+import type { Artifact, Decision, FieldDecl, Policy } from '@writ/runtime';
+import { loadPolicy, typeName } from '@writ/runtime';
 import { pinCase, storeFor, type Case } from './concrete.js';
 import { REPLAY_TIME, smtEffect } from './counterexample.js';
 import { encodeTool, type ToolEncoding } from './encode.js';
@@ -71,20 +71,7 @@ export interface DiffOptions {
 
 const RANK = (enc: ToolEncoding) => `(ite ${enc.effect.allow} 2 (ite ${enc.effect.pending} 1 0))`;
 
-function typeText(t: WritType): string {
-  switch (t.kind) {
-    case 'money':
-      return `money(${t.currency})`;
-    case 'enum':
-      return `enum(${t.values.map((v) => JSON.stringify(v)).join(', ')})`;
-    case 'list':
-      return `list(${typeText(t.of)})`;
-    default:
-      return t.kind;
-  }
-}
-
-const fieldText = (f: FieldDecl) => `${typeText(f.type)}${f.optional ? ' (optional)' : ''}`;
+const fieldText = (f: FieldDecl) => `${typeName(f.type)}${f.optional ? ' (optional)' : ''}`;
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Why the request to `tool` cannot be compared across the versions, or `undefined` when it can. */
