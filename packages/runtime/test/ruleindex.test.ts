@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadPolicy, parseDuration, type Artifact, type Decision, type Expr, type Rule, type Span, type Value, type WritType } from '../src/index.js';
 import { LINEAR_MAX } from '../src/engine/ruleindex.js';
+import { rulesOf } from '../src/engine/plan.js';
 import { prepare } from '../src/engine/prepare.js';
 import { T, approval, makeArtifact, tool } from './helpers.js';
 
@@ -361,9 +362,10 @@ describe('rule index', () => {
     let indexed = 0;
     fc.assert(
       fc.property(artifactArb, fc.array(requestArb, { minLength: 1, maxLength: 25 }), (artifact, requests) => {
-        const policy = loadPolicy(artifact);
+        // Indexes built on first use or at load: the same decisions.
+        const policy = loadPolicy(artifact, { index: indexed % 2 === 0 ? 'lazy' : 'eager' });
         for (const t of ['t1', 't2']) {
-          const plan = prepare(artifact, { maxStringLength: 100, maxListLength: 100 }).tools.get(t)!;
+          const plan = rulesOf(prepare(artifact, { maxStringLength: 100, maxListLength: 100 }).tools.get(t)!);
           if (!plan.rules.linear || !plan.approve.linear) indexed++;
         }
         for (const q of requests) {
@@ -391,7 +393,10 @@ describe('rule index', () => {
       rules.push({ id: `p.writ:${i + 1}`, effect: 'allow', tools: ['t1'], when, message: 'm', reads: [], span: { file: 'p.writ', line: i + 1, column: 1, endLine: i + 1, endColumn: 9 } });
     }
     const a = makeArtifact({ roles: ROLES, tools, rules });
-    const t1 = prepare(a, { maxStringLength: 100, maxListLength: 100 }).tools.get('t1')!;
+    const tool = prepare(a, { maxStringLength: 100, maxListLength: 100 }).tools.get('t1')!;
+    expect(tool.indexes).toBeNull(); // built on the tool's first decision
+    const t1 = rulesOf(tool);
+    expect(tool.indexes).toBe(t1);
     expect(t1.rules.linear).toBe(false);
     expect(t1.denyEnd).toBe(0);
     expect(t1.rules.describe().sort()).toEqual(['args.amount <', 'args.region', 'roles']);
@@ -406,5 +411,7 @@ describe('rule index', () => {
     expect(ask(['zz'], 'eu', 0).denial).toBe('not_permitted');
     expect(ask(['r4'], 'eu', 4000).denial).toBe('not_permitted'); // i = 4, 24 allow at most 2400
     expect(LINEAR_MAX).toBeLessThan(40);
+    expect(() => loadPolicy(a, { index: 'soon' as 'lazy' })).toThrow(RangeError);
+    expect(loadPolicy(a, { index: 'eager' }).decide({ agent: { id: 'x', roles: ['r1'] }, tool: 't1', args: { amount: 500, count: 1, region: 'us', tier: 'free', user: 'u' } }).reasons[0]!.rule).toBe('p.writ:22');
   });
 });

@@ -20,6 +20,12 @@ export interface LoadOptions {
   maxStringLength?: number;
   /** Most items accepted in a list-typed argument (default 10,000). */
   maxListLength?: number;
+  /**
+   * When to build each tool's rule index (SEMANTICS.md §0): on the tool's first decision (`'lazy'`, the
+   * default: loading stays fast and tools never called cost nothing), or now (`'eager'`: every first
+   * decision is as fast as the next). Validation and compilation of every rule happen at load either way.
+   */
+  index?: 'lazy' | 'eager';
 }
 
 export const DEFAULT_MAX_STRING_LENGTH = 65_536;
@@ -104,6 +110,7 @@ export function loadPolicy(artifact: unknown, options: LoadOptions = {}): Policy
   const maxListLength = options.maxListLength ?? DEFAULT_MAX_LIST_LENGTH;
   if (!Number.isSafeInteger(maxStringLength) || maxStringLength < 0) throw new RangeError('maxStringLength must be a non-negative integer');
   if (!Number.isSafeInteger(maxListLength) || maxListLength < 0) throw new RangeError('maxListLength must be a non-negative integer');
-  const compiledPolicy = prepare(a, { maxStringLength, maxListLength });
+  if (options.index !== undefined && options.index !== 'lazy' && options.index !== 'eager') throw new RangeError("index must be 'lazy' or 'eager'");
+  const compiledPolicy = prepare(a, { maxStringLength, maxListLength }, options.index === 'eager');
   return new Policy(a, compiledPolicy);
 }

@@ -12,7 +12,7 @@ import { resolveApproval, type Requirement } from './approvals.js';
 import { reserveBudgets, undoBudgets, type BudgetCharges } from './budgets.js';
 import type { KillSwitch } from './killswitch.js';
 import { reserveLimits, undoLimits, type LimitHits } from './limits.js';
-import type { CompiledPolicy, ToolPlan } from './plan.js';
+import { rulesOf, type CompiledPolicy, type ToolPlan } from './plan.js';
 import { RULE_APPROVAL, RULE_DEFAULT_DENY, RULE_INTERNAL, RULE_INVALID, compareReasons, makeReason, pushReason, sortReasons } from './reasons.js';
 import { candidatesOf, findAll, firstIn, release } from './ruleindex.js';
 import { flowLabeled, recordContextTaint } from './taint.js';
@@ -132,9 +132,10 @@ function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | unde
 
   // b. deny rules (errored deny rules match): the first in span order decides. The index computes the
   // request's candidate deny and allow rules at once.
-  const ix = tool.rules;
+  const indexed = rulesOf(tool);
+  const ix = indexed.rules;
   const cand = candidatesOf(ix, c);
-  let denied = firstIn(ix, cand, c, 0, tool.denyEnd, true);
+  let denied = firstIn(ix, cand, c, 0, indexed.denyEnd, true);
 
   // c. flows, in span order; a denying flow before the deny rule found (if any) decides instead
   let requirements: Requirement[] | undefined;
@@ -164,15 +165,15 @@ function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | unde
   let mixed = approvalReasons !== undefined;
   // A flow's `unless approved` adds a requirement but permits nothing: only approve and allow rules do.
   let approveMatched = false;
-  if (tool.approve.size > 0) {
-    findAll(tool.approve, c, (rule, r) => {
+  if (indexed.approve.size > 0) {
+    findAll(indexed.approve, c, (rule, r) => {
       approveMatched = true;
       (requirements ??= []).push({ rule: rule.id, spec: rule.approval! });
       pushReason((approvalReasons ??= []), r);
     });
   }
   // An approve rule's reasons replace the allow rule's, so with one matched the allow rules are not needed.
-  const allowed = approveMatched ? null : firstIn(ix, cand, c, tool.denyEnd, ix.size, false);
+  const allowed = approveMatched ? null : firstIn(ix, cand, c, indexed.denyEnd, ix.size, false);
   release(ix, cand);
   if (!approveMatched && allowed === null) {
     return { effect: 'deny', denial: 'not_permitted', reasons: [defaultDeny(tool, c.agentId)], obligations: [], policy: meta };

@@ -104,6 +104,28 @@ export interface PostRedactPlan {
   reason: Reason;
 }
 
+/** A tool's deny, allow and approve rules, indexed (`ruleindex.ts`). */
+export interface ToolRules {
+  /**
+   * The deny rules then the allow rules, each in span order, in one index, so that a request's candidates
+   * are computed once: positions below `denyEnd` are deny rules.
+   */
+  rules: RuleIndex;
+  denyEnd: number;
+  /** Approve rules in span order (every match counts). */
+  approve: RuleIndex;
+}
+
+/** The tool's rule indexes, built now if this is the tool's first decision. */
+export function rulesOf(tool: ToolPlan): ToolRules {
+  let r = tool.indexes;
+  if (r === null) {
+    r = tool.indexes = tool.buildIndexes!();
+    tool.buildIndexes = null;
+  }
+  return r;
+}
+
 export interface ToolPlan {
   name: string;
   /** Parameters in slot order (declaration order): `EvalCtx.vals[i]` is `params[i]`'s value. */
@@ -117,13 +139,12 @@ export interface ToolPlan {
   required: number;
   paramDecls: Record<string, FieldDecl>;
   /**
-   * The tool's deny rules then its allow rules, each in span order, in one index (`ruleindex.ts`), so that a
-   * request's candidates are computed once: positions below `denyEnd` are deny rules.
+   * The tool's rule indexes, built on the tool's first decision (or at load with `index: 'eager'`): see
+   * {@link rulesOf}.
    */
-  rules: RuleIndex;
-  denyEnd: number;
-  /** Approve rules in span order (every match counts). */
-  approve: RuleIndex;
+  indexes: ToolRules | null;
+  /** Builds {@link ToolPlan.indexes}; null once built. */
+  buildIndexes: (() => ToolRules) | null;
   flows: FlowPlan[];
   limits: LimitPlan[];
   pre: PreRedactPlan[];

@@ -9,6 +9,7 @@ import { ArtifactError } from '../artifact/errors.js';
 import { decimalToMicros, formatDuration } from '../artifact/value.js';
 import type { Reason, ReasonKind } from '../decision/types.js';
 import { FALSE_PRED, TRUE_PRED, compileClauses, compileExpr, compileRef, readPath, type CompileEnv, type Pred } from '../eval/compile.js';
+import { rulesOf } from './plan.js';
 import type {
   AgentPlan,
   BudgetPlan,
@@ -114,7 +115,7 @@ function preview(list: readonly number[]): string {
 }
 
 /** Builds the compiled policy; throws {@link ArtifactError} on a dangling reference or a bad constant. */
-export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
+export function prepare(a: Artifact, limits: RequestLimits, eagerIndex = false): CompiledPolicy {
   const roles = new Set(a.roles);
   const toolNames = Object.keys(a.tools);
   const tools = new Set(toolNames);
@@ -400,6 +401,8 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
         residual,
       );
     const denyList = ordered(ix.deny, a.rules);
+    const allowList = ordered(ix.allow, a.rules);
+    const approveList = ordered(ix.approve, a.rules);
     let costMicros = 0;
     if (decl.cost !== undefined) {
       const m = decimalToMicros(decl.cost.amount);
@@ -415,9 +418,12 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
       blank: paramNames.map(() => undefined),
       required: params.filter((x) => !x.optional).length,
       paramDecls: decl.params,
-      rules: indexOf([...denyList, ...ordered(ix.allow, a.rules)]),
-      denyEnd: denyList.length,
-      approve: indexOf(ordered(ix.approve, a.rules)),
+      indexes: null,
+      buildIndexes: () => ({
+        rules: indexOf([...denyList, ...allowList]),
+        denyEnd: denyList.length,
+        approve: indexOf(approveList),
+      }),
       flows: ordered(ix.flows, a.flows).map((i) => flowPlans[i]!),
       limits: ordered(ix.limits, a.limits).map((i) => limitPlans[i]!),
       pre: ordered(ix.pre, a.pre).map((i) => prePlans[i]!),
@@ -440,6 +446,9 @@ export function prepare(a: Artifact, limits: RequestLimits): CompiledPolicy {
       if ((b.warn[i] as number) <= (b.warn[i - 1] as number)) fail(`budget ${b.id}: warn levels must ascend`);
     }
   }
+
+  // Rule indexes are built on each tool's first decision unless asked for now.
+  if (eagerIndex) for (const t of toolPlans.values()) rulesOf(t);
 
   return {
     tools: toolPlans,
