@@ -9,7 +9,7 @@ import { ArtifactError } from '../artifact/errors.js';
 import { decimalToMicros, formatDuration } from '../artifact/value.js';
 import type { Reason, ReasonKind } from '../decision/types.js';
 import { FALSE_PRED, TRUE_PRED, compileClauses, compileExpr, compileRef, readPath, type CompileEnv, type Pred } from '../eval/compile.js';
-import { HAS_FLOWS, HAS_LIMITS, HAS_PRE, rulesOf } from './plan.js';
+import { rulesOf } from './plan.js';
 import type {
   AgentPlan,
   BudgetPlan,
@@ -27,8 +27,8 @@ import type {
   ToolPlan,
 } from './plan.js';
 import { RULE_KILL_SWITCH, compareSpans, makeReason, sourceRef } from './reasons.js';
-import { buildIndex, conjuncts, type IndexShared, type ResidualCompiler, type RuleIndex } from './ruleindex.js';
-import { CHECK_ENUM, CHECK_KIND, checkCode, compileValidator, isReservedContextKey } from './validate.js';
+import { buildIndex, conjuncts, type ResidualCompiler, type RuleIndex } from './ruleindex.js';
+import { compileValidator, isReservedContextKey } from './validate.js';
 
 /** A parameter layout: names in slot order, and the compile environment that reads slots. */
 interface Layout {
@@ -378,7 +378,6 @@ export function prepare(a: Artifact, limits: RequestLimits, eagerIndex = false):
     return (unique ? list.slice() : [...new Set(list)]).sort(bySpan(items));
   };
 
-  const indexShared: IndexShared = { roleIndex: new Map([...roles].map((r, i) => [r, i])), pool: null };
   const toolPlans = new Map<string, ToolPlan>();
   for (const name of toolNames) {
     const decl = a.tools[name]!;
@@ -400,7 +399,6 @@ export function prepare(a: Artifact, limits: RequestLimits, eagerIndex = false):
         decl.params,
         slots,
         residual,
-        indexShared,
       );
     const denyList = ordered(ix.deny, a.rules);
     const allowList = ordered(ix.allow, a.rules);
@@ -419,18 +417,13 @@ export function prepare(a: Artifact, limits: RequestLimits, eagerIndex = false):
       slots,
       blank: paramNames.map(() => undefined),
       required: params.filter((x) => !x.optional).length,
-      check: Uint8Array.from(params, (x) => checkCode(x.type, x.optional)),
-      enums: params.map((x) => (x.type.kind === 'enum' && (checkCode(x.type, false) & CHECK_KIND) === CHECK_ENUM ? [...new Set(x.type.values)] : null)),
       paramDecls: decl.params,
-      rules: null,
-      denyEnd: 0,
-      approve: null,
+      indexes: null,
       buildIndexes: () => ({
         rules: indexOf([...denyList, ...allowList]),
         denyEnd: denyList.length,
         approve: indexOf(approveList),
       }),
-      extras: (ix.flows.length > 0 ? HAS_FLOWS : 0) | (ix.limits.length > 0 ? HAS_LIMITS : 0) | (ix.pre.length > 0 ? HAS_PRE : 0),
       flows: ordered(ix.flows, a.flows).map((i) => flowPlans[i]!),
       limits: ordered(ix.limits, a.limits).map((i) => limitPlans[i]!),
       pre: ordered(ix.pre, a.pre).map((i) => prePlans[i]!),

@@ -6,7 +6,6 @@
 import {
   detect,
   MemoryStateStore,
-  parseDuration,
   type ApprovalRecord,
   type Artifact,
   type Policy,
@@ -165,7 +164,7 @@ export function caseFromModel(artifact: Artifact, enc: ToolEncoding, model: Read
   for (const [, e] of [...hist].sort((a, b) => a[0] - b[0])) {
     if (e.present && e.tool) state.history.push({ tool: e.tool, age_ms: e.age_ms ?? 0, args: e.args });
   }
-  const declared = Object.hasOwn(artifact.agents, agentId);
+  const declared = artifact.agents[agentId] !== undefined;
   const request: Request = {
     agent: { id: agentId, ...(declared ? {} : { roles }), ...(hasTenant && tenant !== undefined ? { tenant } : {}) },
     tool: enc.tool,
@@ -243,8 +242,8 @@ export function decimalOf(n: number): string {
 
 /** Effective roles, as the runtime computes them. */
 export function effectiveRoles(artifact: Artifact, agent: Request['agent']): string[] {
-  // Own properties only, as the runtime (an agent named `constructor` is not declared).
-  if (Object.hasOwn(artifact.agents, agent.id)) return (artifact.agents[agent.id] as { roles: string[] }).roles;
+  const declared = artifact.agents[agent.id];
+  if (declared) return declared.roles;
   return (agent.roles ?? []).filter((r) => artifact.roles.includes(r));
 }
 
@@ -258,7 +257,7 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[
   const r = c.request;
   const ctx = (r.context ?? {}) as Record<string, unknown>;
   const roles = effectiveRoles(artifact, r.agent);
-  const labels = (own(ctx, 'labels') ?? {}) as Record<string, string[]>;
+  const labels = (ctx['labels'] ?? {}) as Record<string, string[]>;
   const usage = (ctx['usage'] ?? {}) as { tokens?: number; cost?: number };
   const values: Array<{ term: string; value: unknown; sort: string }> = [];
   const pin = (v: VarInfo, value: unknown) => {
@@ -273,16 +272,16 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[
     const o = v.origin;
     switch (o.kind) {
       case 'arg':
-        if (own(r.args, o.param) !== undefined) pin(v, normalise(own(r.args, o.param), o.type));
+        if (r.args[o.param] !== undefined) pin(v, normalise(r.args[o.param], o.type));
         break;
       case 'has_arg':
-        pin(v, own(r.args, o.param) !== undefined);
+        pin(v, r.args[o.param] !== undefined);
         break;
       case 'ctx':
-        if (own(ctx, o.field) !== undefined) pin(v, normalise(own(ctx, o.field), o.type));
+        if (ctx[o.field] !== undefined) pin(v, ctx[o.field]);
         break;
       case 'has_ctx':
-        pin(v, own(ctx, o.field) !== undefined);
+        pin(v, ctx[o.field] !== undefined);
         break;
       case 'agent_id':
         pin(v, r.agent.id);
@@ -305,11 +304,9 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[
       case 'usage_cost_micros':
         pin(v, Math.round((usage.cost ?? 0) * 1_000_000));
         break;
-      case 'taint': {
-        const claims = (key: string) => (own(labels, key) as string[] | undefined)?.includes(o.label) === true;
-        pin(v, claims(o.param) || claims('*'));
+      case 'taint':
+        pin(v, (labels[o.param] ?? []).includes(o.label) || (labels['*'] ?? []).includes(o.label));
         break;
-      }
       case 'hist_present':
         pin(v, o.entry < entries.length);
         break;
@@ -321,7 +318,7 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[
         break;
       case 'hist_arg': {
         const e = entries[o.entry];
-        if (e && own(e.args, o.param) !== undefined) pin(v, normalise(own(e.args, o.param), o.type));
+        if (e && e.args[o.param] !== undefined) pin(v, normalise(e.args[o.param], o.type));
         break;
       }
       case 'limit_full':
@@ -344,15 +341,16 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[
   return out;
 }
 
-/** An own property (never the prototype chain), as the runtime reads request fields. */
-function own(o: unknown, key: string): unknown {
-  return typeof o === 'object' && o !== null && Object.hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined;
-}
-
-/** Durations given as strings (also inside lists) are read as the runtime reads them (`parseDuration`). */
+/** Durations given as strings are read as the runtime reads them; everything else is as given. */
 function normalise(value: unknown, type: WritType): unknown {
-  if (type.kind === 'duration' && typeof value === 'string') return parseDuration(value) ?? value;
-  if (type.kind === 'list' && Array.isArray(value)) return value.map((x) => normalise(x, type.of));
+  if (type.kind === 'duration' && typeof value === 'string') {
+    const re = /(\d+)(ms|s|m|h|d)/gy;
+    const unit: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 };
+    let total = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(value)) !== null) total += Number(m[1]) * (unit[m[2] as string] as number);
+    return total;
+  }
   return value;
 }
 
