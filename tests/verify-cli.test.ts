@@ -30,6 +30,9 @@ const buggy = 'allow issue_refund when agent has role billing and args.amount <=
 const fixed = 'allow issue_refund when args.amount <= 100 USD and (agent has role billing or args.reason == "goodwill")';
 writeFileSync(path.join(fixedDir, 'policy.writ'), brokenText.replace(buggy, fixed).replace('version "1.1.0"', 'version "1.1.1"'));
 
+const notEncodable = path.join(tmp, 'any.writ');
+writeFileSync(notEncodable, 'policy "p" version "1"\nrole r\ntool t(x: any)\nallow t when pii(args.x)\n');
+
 const notCompiling = path.join(tmp, 'broken.writ');
 writeFileSync(notCompiling, 'policy "p" version "1"\ntool t(x: integer)\nallow t when args.y > 1\n');
 
@@ -125,6 +128,12 @@ describe('writ verify', () => {
     expect(r.stderr).toMatch(/error\[E\d+\]/);
     expect(r.stderr).toMatch(/writ: the policy has 1 error/);
     expect(r.stdout).toBe('');
+  });
+
+  it('exit 3, naming the construct, for a policy the encoder cannot express exactly', async () => {
+    const r = await writ(['verify', notEncodable]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^writ: .*any\.writ: cannot encode the policy exactly: args\.x has type any, which has no exact SMT encoding$/m);
   });
 
   it('exit 2 for usage mistakes', async () => {

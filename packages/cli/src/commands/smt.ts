@@ -23,7 +23,7 @@ its source span, what sat and unsat mean, and "; expect: sat|unsat|unknown" as z
 then the script, ending in (check-sat). index.json lists the files and their expectations.
 
   z3 -smt2 out/0001-assertion-issue_refund-policy.writ_55.smt2
-  cvc5 --lang smt2 out/0001-assertion-issue_refund-policy.writ_55.smt2
+  cvc5 --lang smt2 --strings-exp out/0001-assertion-issue_refund-policy.writ_55.smt2
 
 Exit codes:
   0   the files were written

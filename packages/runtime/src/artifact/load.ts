@@ -36,7 +36,9 @@ let compiled: ValidateFunction | undefined;
 
 function schemaValidator(): ValidateFunction {
   if (compiled === undefined) {
-    const ajv = new Ajv({ allErrors: true, discriminator: true, strict: true, allowUnionTypes: true });
+    // `optimize: false`: ajv's code optimisation pass costs about 40 % of compiling this schema (once per
+    // process, on the first load) and measurably nothing when validating.
+    const ajv = new Ajv({ allErrors: true, discriminator: true, strict: true, allowUnionTypes: true, code: { optimize: false } });
     compiled = ajv.compile(artifactSchema);
   }
   return compiled;

@@ -12,7 +12,7 @@ import { resolveApproval, type Requirement } from './approvals.js';
 import { reserveBudgets, undoBudgets, type BudgetCharges } from './budgets.js';
 import type { KillSwitch } from './killswitch.js';
 import { reserveLimits, undoLimits, type LimitHits } from './limits.js';
-import { rulesOf, type CompiledPolicy, type ToolPlan } from './plan.js';
+import { HAS_FLOWS, HAS_LIMITS, HAS_PRE, rulesOf, type CompiledPolicy, type FlowPlan, type ToolPlan } from './plan.js';
 import { RULE_APPROVAL, RULE_DEFAULT_DENY, RULE_INTERNAL, RULE_INVALID, compareReasons, makeReason, pushReason, sortReasons } from './reasons.js';
 import { candidatesOf, findAll, firstIn, release } from './ruleindex.js';
 import { flowLabeled, recordContextTaint } from './taint.js';
@@ -117,6 +117,7 @@ function defaultDeny(tool: ToolPlan, agentId: string): Reason {
 }
 
 const DEFAULT_DENY_CACHE = 1024;
+const NO_FLOWS: readonly FlowPlan[] = [];
 
 function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | undefined): Decision {
   const { now, dryRun, store } = readOptions(options, e.store, true);
@@ -134,13 +135,14 @@ function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | unde
   // request's candidate deny and allow rules at once.
   const indexed = rulesOf(tool);
   const ix = indexed.rules;
+  const denyEnd = indexed.denyEnd;
   const cand = candidatesOf(ix, c);
-  let denied = firstIn(ix, cand, c, 0, indexed.denyEnd, true);
+  let denied = firstIn(ix, cand, c, 0, denyEnd, true);
 
   // c. flows, in span order; a denying flow before the deny rule found (if any) decides instead
   let requirements: Requirement[] | undefined;
   let approvalReasons: Reason[] | undefined;
-  const flows = tool.flows;
+  const flows = (tool.extras & HAS_FLOWS) === 0 ? NO_FLOWS : tool.flows;
   for (let i = 0; i < flows.length; i++) {
     const f = flows[i]!;
     if (denied !== null) {
@@ -173,7 +175,7 @@ function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | unde
     });
   }
   // An approve rule's reasons replace the allow rule's, so with one matched the allow rules are not needed.
-  const allowed = approveMatched ? null : firstIn(ix, cand, c, indexed.denyEnd, ix.size, false);
+  const allowed = approveMatched ? null : firstIn(ix, cand, c, denyEnd, ix.size, false);
   release(ix, cand);
   if (!approveMatched && allowed === null) {
     return { effect: 'deny', denial: 'not_permitted', reasons: [defaultDeny(tool, c.agentId)], obligations: [], policy: meta };
@@ -211,7 +213,7 @@ function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | unde
   const obligations: Obligation[] = [];
   let hits: LimitHits | undefined;
   let charged: BudgetCharges | undefined;
-  if (tool.limits.length > 0) {
+  if ((tool.extras & HAS_LIMITS) !== 0) {
     hits = [];
     const r = reserveLimits(tool.limits, c, dryRun, hits);
     if (r !== undefined) return forbidden(meta, [r]);
@@ -240,7 +242,7 @@ function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | unde
     if (p.usesHistory) store.recordCall(c.session, { tool: tool.name, args: copyJson(c.args), at: c.now }, HISTORY_MAX);
     if (p.contextTaint.length > 0) recordContextTaint(p, c);
   }
-  if (tool.pre.length > 0) preRedact(c, dryRun, obligations);
+  if ((tool.extras & HAS_PRE) !== 0) preRedact(c, dryRun, obligations);
 
   const d: Decision = { effect: 'allow', reasons, obligations, policy: meta };
   if (record !== undefined) d.approval = record;

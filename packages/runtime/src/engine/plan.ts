@@ -116,15 +116,22 @@ export interface ToolRules {
   approve: RuleIndex;
 }
 
-/** The tool's rule indexes, built now if this is the tool's first decision. */
-export function rulesOf(tool: ToolPlan): ToolRules {
-  let r = tool.indexes;
-  if (r === null) {
-    r = tool.indexes = tool.buildIndexes!();
+/** The tool's rule indexes (`ToolPlan.rules` …), built now if this is the tool's first decision. */
+export function rulesOf(tool: ToolPlan): ToolPlan & ToolRules {
+  if (tool.rules === null) {
+    const built = tool.buildIndexes!();
+    tool.approve = built.approve;
+    tool.denyEnd = built.denyEnd;
+    tool.rules = built.rules;
     tool.buildIndexes = null;
   }
-  return r;
+  return tool as ToolPlan & ToolRules;
 }
+
+/** {@link ToolPlan.extras} bits: the tool has flows, limits, pre rules. */
+export const HAS_FLOWS = 1;
+export const HAS_LIMITS = 2;
+export const HAS_PRE = 4;
 
 export interface ToolPlan {
   name: string;
@@ -137,14 +144,22 @@ export interface ToolPlan {
   blank: unknown[];
   /** How many parameters are required. */
   required: number;
+  /** Per slot: how its value is checked (`validate.ts`, `CHECK_*`), and whether it is optional. */
+  check: Uint8Array;
+  /** Per slot: an enum's values when checked in place (`CHECK_ENUM`), else null. */
+  enums: Array<readonly string[] | null>;
   paramDecls: Record<string, FieldDecl>;
   /**
-   * The tool's rule indexes, built on the tool's first decision (or at load with `index: 'eager'`): see
-   * {@link rulesOf}.
+   * The tool's rule indexes ({@link ToolRules}), built on the tool's first decision (or at load with
+   * `index: 'eager'`): null until then; see {@link rulesOf}.
    */
-  indexes: ToolRules | null;
-  /** Builds {@link ToolPlan.indexes}; null once built. */
+  rules: RuleIndex | null;
+  denyEnd: number;
+  approve: RuleIndex | null;
+  /** Builds the indexes; null once built. */
   buildIndexes: (() => ToolRules) | null;
+  /** Which of flows, limits, pre rules the tool has ({@link HAS_FLOWS} …), read without touching the lists. */
+  extras: number;
   flows: FlowPlan[];
   limits: LimitPlan[];
   pre: PreRedactPlan[];

@@ -9,7 +9,7 @@ import { ArtifactError } from '../artifact/errors.js';
 import { decimalToMicros, formatDuration } from '../artifact/value.js';
 import type { Reason, ReasonKind } from '../decision/types.js';
 import { FALSE_PRED, TRUE_PRED, compileClauses, compileExpr, compileRef, readPath, type CompileEnv, type Pred } from '../eval/compile.js';
-import { rulesOf } from './plan.js';
+import { HAS_FLOWS, HAS_LIMITS, HAS_PRE, rulesOf } from './plan.js';
 import type {
   AgentPlan,
   BudgetPlan,
@@ -27,8 +27,8 @@ import type {
   ToolPlan,
 } from './plan.js';
 import { RULE_KILL_SWITCH, compareSpans, makeReason, sourceRef } from './reasons.js';
-import { buildIndex, conjuncts, type ResidualCompiler, type RuleIndex } from './ruleindex.js';
-import { compileValidator, isReservedContextKey } from './validate.js';
+import { buildIndex, conjuncts, type IndexShared, type ResidualCompiler, type RuleIndex } from './ruleindex.js';
+import { CHECK_ENUM, CHECK_KIND, checkCode, compileValidator, isReservedContextKey } from './validate.js';
 
 /** A parameter layout: names in slot order, and the compile environment that reads slots. */
 interface Layout {
@@ -378,6 +378,7 @@ export function prepare(a: Artifact, limits: RequestLimits, eagerIndex = false):
     return (unique ? list.slice() : [...new Set(list)]).sort(bySpan(items));
   };
 
+  const indexShared: IndexShared = { roleIndex: new Map([...roles].map((r, i) => [r, i])), pool: null };
   const toolPlans = new Map<string, ToolPlan>();
   for (const name of toolNames) {
     const decl = a.tools[name]!;
@@ -399,6 +400,7 @@ export function prepare(a: Artifact, limits: RequestLimits, eagerIndex = false):
         decl.params,
         slots,
         residual,
+        indexShared,
       );
     const denyList = ordered(ix.deny, a.rules);
     const allowList = ordered(ix.allow, a.rules);
@@ -410,15 +412,27 @@ export function prepare(a: Artifact, limits: RequestLimits, eagerIndex = false):
       costMicros = m;
     }
     const postIdx = ordered(ix.post, a.post);
+    // Fields a decision reads come first: a gateway cycles through many tools, and an object's first
+    // fields share a cache line.
+    const disabled =
+      decl.disabled === undefined
+        ? null
+        : makeReason(RULE_KILL_SWITCH, 'disabled', `tool '${name}' is disabled: ${decl.disabled.reason}`, sourceRef(decl.disabled.span));
     toolPlans.set(name, {
-      name,
-      params,
       paramNames,
-      slots,
+      check: Uint8Array.from(params, (x) => checkCode(x.type, x.optional)),
+      enums: params.map((x) => (x.type.kind === 'enum' && (checkCode(x.type, false) & CHECK_KIND) === CHECK_ENUM ? [...new Set(x.type.values)] : null)),
       blank: paramNames.map(() => undefined),
       required: params.filter((x) => !x.optional).length,
+      disabled,
+      rules: null,
+      denyEnd: 0,
+      approve: null,
+      extras: (ix.flows.length > 0 ? HAS_FLOWS : 0) | (ix.limits.length > 0 ? HAS_LIMITS : 0) | (ix.pre.length > 0 ? HAS_PRE : 0),
+      name,
+      slots,
+      params,
       paramDecls: decl.params,
-      indexes: null,
       buildIndexes: () => ({
         rules: indexOf([...denyList, ...allowList]),
         denyEnd: denyList.length,
@@ -430,10 +444,6 @@ export function prepare(a: Artifact, limits: RequestLimits, eagerIndex = false):
       postDeny: postIdx.filter((i) => postDeny.has(i)).map((i) => postDeny.get(i)!),
       postRedact: postIdx.filter((i) => postRedact.has(i)).map((i) => postRedact.get(i)!),
       resultLabels: resultLabels.get(name) ?? [],
-      disabled:
-        decl.disabled === undefined
-          ? null
-          : makeReason(RULE_KILL_SWITCH, 'disabled', `tool '${name}' is disabled: ${decl.disabled.reason}`, sourceRef(decl.disabled.span)),
       costMicros,
       costCurrency: decl.cost?.currency,
       defaultDeny: new Map(),

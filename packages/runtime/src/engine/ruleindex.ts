@@ -385,7 +385,6 @@ interface StrDim {
   /** The literals rules compare with, and the bitset of each (same positions). */
   keys: string[];
   offsets: number[];
-  byValue: Map<string, number>;
   other: number;
   absent: number;
 }
@@ -394,13 +393,13 @@ interface StrDim {
  * A numeric bound dimension. Every bound is turned into a strict lower bound `v > key` on `v` (or on `-v`
  * for upper bounds, `negate`): `v >= k` is `v > (the double just below k)`, exactly. Keys ascend, so the
  * bounds a value satisfies are a prefix: the bitset of "unconstrained rules ∪ the rules of the first i
- * keys" is at `prefix + i * words`.
+ * keys" is the i-th bitset after `prefix` (consecutive in the store).
  */
 interface NumDim {
   slot: number;
   param: string;
   negate: boolean;
-  keys: Float64Array;
+  keys: number[];
   prefix: number;
 }
 
@@ -415,29 +414,54 @@ export function below(k: number): number {
   return F64[0]!;
 }
 
+/** What every index of a policy shares: role ordinals, and one request's working space. */
+export interface IndexShared {
+  /** Declared role → ordinal. */
+  roleIndex: ReadonlyMap<string, number>;
+  /** The {@link Candidates} of the request being decided (taken and given back; a re-entrant request allocates its own). */
+  pool: Candidates | null;
+}
+
+/*
+ * The packed form of an index, so that a decision touches few cache lines (a gateway cycles through many
+ * tools): `bits` starts with a header, then holds the bitsets word-major — word w of every bitset, then
+ * word w + 1 … — so that computing one word of the candidates reads one small block. A bitset is named by
+ * the position of its word 0; its word w is `stride * w` further:
+ *   [0] words per bitset, [1] base bitset, [2] string dimensions, [3] numeric dimensions, [4] R, [5] stride,
+ *   [6 .. 6+R) per role ordinal, its bitset or 0 for none (R = 0 when roles are not indexed),
+ *   per string dimension: slot, key count K, first key in `strKeys`, other bitset, absent bitset, K bitsets,
+ *   per numeric dimension: slot, negate (0/1), prefix bitset, key count, first key in `numKeys`.
+ */
+const M_WORDS = 0;
+const M_BASE = 1;
+const M_NSTR = 2;
+const M_NNUM = 3;
+const M_NROLES = 4;
+const M_STRIDE = 5;
+const M_ROLES = 6;
+
 /** A set of rules in span order (by position), with their index. */
 export class RuleIndex {
-  /** Rules by position. */
-  readonly rules: readonly RulePlan[];
-  /** The condition evaluated for each position: the residual (conjuncts not enforced by the bitsets), or the full one. */
-  readonly preds: readonly Pred[];
-  /** Per position: 1 if the rule has neither `reads` nor clauses, so that its reason is `reasons[pos]` when `preds[pos]` holds. */
-  readonly plain: Uint8Array;
-  readonly reasons: readonly Reason[];
-  readonly size: number;
+  // Declared in the order a decision reads them (class fields are laid out in declaration order).
   /** True: scan every rule in order (no bitsets). */
   readonly linear: boolean;
-  readonly words: number;
+  readonly size: number;
+  /** The header (see above), then the bitsets. */
   readonly bits: Uint32Array;
-  /** The bitset the candidates start from: rules with no role guard when roles are indexed, else every rule. */
-  readonly base: number;
-  /** Whether roles are indexed: then `roleBits` (per role, its rules) are united into `base`. */
-  readonly byRole: boolean;
-  readonly roleBits: ReadonlyMap<string, number>;
-  readonly strDims: readonly StrDim[];
-  readonly numDims: readonly NumDim[];
-  /** A request's {@link Candidates} to reuse (taken by a request, given back after; a re-entrant request allocates its own). */
-  pool: Candidates | null;
+  /**
+   * Per position p: `table[2p]` the condition evaluated for the rule (the residual — conjuncts not enforced
+   * by the bitsets — or the whole one), `table[2p + 1]` its reason when the rule has neither `reads` nor
+   * clauses (the common case, decided without the plan), else null.
+   */
+  readonly table: ReadonlyArray<Pred | Reason | null>;
+  readonly strKeys: readonly string[];
+  readonly numKeys: Float64Array;
+  readonly shared: IndexShared;
+  readonly words: number;
+  /** Rules by position. */
+  readonly rules: readonly RulePlan[];
+  /** For {@link describe}. */
+  readonly dims: readonly string[];
 
   constructor(
     rules: readonly RulePlan[],
@@ -445,40 +469,82 @@ export class RuleIndex {
     linear: boolean,
     store: BitStore | null,
     base: number,
-    byRole: boolean,
-    roleBits: ReadonlyMap<string, number>,
+    roleBits: ReadonlyMap<string, number> | null,
     strDims: StrDim[],
     numDims: NumDim[],
+    shared: IndexShared,
   ) {
-    this.rules = rules;
-    this.preds = preds;
-    this.plain = Uint8Array.from(rules, (r) => (r.reads.length === 0 && r.clauses === null ? 1 : 0));
-    this.reasons = rules.map((r) => r.reason);
-    this.size = rules.length;
+    // Fields a decision reads are assigned first (they share the object's first cache line).
     this.linear = linear;
+    this.size = rules.length;
+    this.bits = EMPTY_BITS;
+    this.table = [];
+    this.strKeys = [];
+    this.numKeys = EMPTY_KEYS;
+    this.shared = shared;
+    this.rules = rules;
+    const table: Array<Pred | Reason | null> = [];
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      table.push(preds[i]!, r.reads.length === 0 && r.clauses === null ? r.reason : null);
+    }
+    this.table = table;
     this.words = store?.words ?? 0;
-    this.bits = store === null ? EMPTY_BITS : store.done();
-    this.base = base;
-    this.byRole = byRole;
-    this.roleBits = roleBits;
-    this.strDims = strDims;
-    this.numDims = numDims;
-    this.pool = null;
+    this.dims = linear
+      ? []
+      : [
+          ...(roleBits === null ? [] : ['roles']),
+          ...strDims.map((d) => `args.${d.param}`),
+          ...numDims.map((d) => `args.${d.param} ${d.negate ? '<' : '>'}`),
+        ];
+    if (linear || store === null) return;
+    // The header's length first, so that bitset offsets can be shifted past it.
+    let roleCount = 0;
+    if (roleBits !== null) for (const o of shared.roleIndex.values()) roleCount = Math.max(roleCount, o + 1);
+    let headerLength = M_ROLES + roleCount;
+    for (const d of strDims) headerLength += 5 + d.keys.length;
+    headerLength += 5 * numDims.length;
+    const words = this.words;
+    const data = store.done();
+    const stride = data.length / words;
+    const at = (off: number): number => headerLength + off / words;
+    const meta: number[] = [words, at(base), strDims.length, numDims.length, roleCount, stride];
+    if (roleBits !== null) {
+      const byOrd = new Array<number>(roleCount).fill(0);
+      for (const [role, off] of roleBits) {
+        const o = shared.roleIndex.get(role);
+        if (o !== undefined) byOrd[o] = at(off);
+      }
+      meta.push(...byOrd);
+    }
+    const strKeys: string[] = [];
+    for (const d of strDims) {
+      meta.push(d.slot, d.keys.length, strKeys.length, at(d.other), at(d.absent), ...d.offsets.map(at));
+      strKeys.push(...d.keys);
+    }
+    const numKeys: number[] = [];
+    for (const d of numDims) {
+      meta.push(d.slot, d.negate ? 1 : 0, at(d.prefix), d.keys.length, numKeys.length);
+      numKeys.push(...d.keys);
+    }
+    const bits = new Uint32Array(headerLength + data.length);
+    bits.set(meta);
+    for (let id = 0; id < stride; id++) {
+      for (let w = 0; w < words; w++) bits[headerLength + w * stride + id] = data[id * words + w] as number;
+    }
+    this.bits = bits;
+    this.strKeys = strKeys;
+    this.numKeys = Float64Array.from(numKeys);
   }
 
   /** Which dimensions are indexed, for tests and profiling. */
   describe(): string[] {
-    if (this.linear) return [];
-    const out: string[] = [];
-    if (this.byRole) out.push('roles');
-    for (const d of this.strDims) out.push(`args.${d.param}`);
-    for (const d of this.numDims) out.push(`args.${d.param} ${d.negate ? '<' : '>'}`);
-    return out;
+    return [...this.dims];
   }
 }
 
 const EMPTY_BITS = new Uint32Array(0);
-const NO_ROLES: ReadonlyMap<string, number> = new Map();
+const EMPTY_KEYS = new Float64Array(0);
 
 /**
  * A rule's condition without the conjuncts in `removed` (bit i = conjunct i of `conjuncts(when)`, which the
@@ -502,12 +568,13 @@ export function buildIndex(
   params: Readonly<Record<string, FieldDecl>>,
   slots: ReadonlyMap<string, number>,
   residual: ResidualCompiler,
+  shared: IndexShared,
 ): RuleIndex {
   const n = plans.length;
   const linear = (): RuleIndex => {
     const preds: Pred[] = [];
     for (let i = 0; i < n; i++) preds.push(residual(plans[i]!, parts[i]!, 0));
-    return new RuleIndex(plans, preds, true, null, 0, false, NO_ROLES, [], []);
+    return new RuleIndex(plans, preds, true, null, 0, null, [], [], shared);
   };
   if (n <= LINEAR_MAX) return linear();
 
@@ -603,7 +670,7 @@ export function buildIndex(
         if (c.absent) store.set(absent, i);
         for (let j = 0; j < part.conjs.length; j++) remove(i, part.conjs[j]!);
       }
-      strDims.push({ slot: slots.get(p)!, param: p, keys, offsets, byValue: new Map(keys.map((k, j) => [k, offsets[j]!])), other, absent });
+      strDims.push({ slot: slots.get(p)!, param: p, keys, offsets, other, absent });
     } else {
       const lower = cand.kind === 'lo';
       // Each bound as `x > key` with x = v (lower) or -v (upper); a non-strict one moves its key just below.
@@ -632,44 +699,17 @@ export function buildIndex(
         store.set(cur, e.i);
         remove(e.i, e.conj);
       }
-      numDims.push({ slot: slots.get(p)!, param: p, negate: !lower, keys: Float64Array.from(keys), prefix });
+      numDims.push({ slot: slots.get(p)!, param: p, negate: !lower, keys, prefix });
     }
   }
 
   const preds: Pred[] = [];
   for (let i = 0; i < n; i++) preds.push(residual(plans[i]!, parts[i]!, removed[i]!));
-  return new RuleIndex(plans, preds, false, store, base, byRole, roleBits, strDims, numDims);
+  return new RuleIndex(plans, preds, false, store, base, byRole ? roleBits : null, strDims, numDims, shared);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Lookup
-
-/** The bitset of a string dimension for a present value. */
-function strBits(d: StrDim, v: string): number {
-  const keys = d.keys;
-  if (keys.length <= 8) {
-    for (let i = 0; i < keys.length; i++) if (keys[i] === v) return d.offsets[i] as number;
-    return d.other;
-  }
-  return d.byValue.get(v) ?? d.other;
-}
-
-/** Number of keys of a numeric dimension below `v` (or `-v`): the bounds `v` satisfies. */
-function admitted(d: NumDim, v: number): number {
-  const keys = d.keys;
-  const x = d.negate ? -v : v;
-  // A binary search whose steps are selects rather than branches.
-  let lo = 0;
-  let len = keys.length;
-  while (len > 0) {
-    const half = len >>> 1;
-    const mid = lo + half;
-    const below = (keys[mid] as number) < x;
-    lo = below ? mid + 1 : lo;
-    len = below ? len - half - 1 : half;
-  }
-  return lo;
-}
 
 /**
  * A request's view of an index: the bitsets to unite (the agent's roles) and to intersect (one per indexed
@@ -688,51 +728,85 @@ export interface Candidates {
  */
 export function candidatesOf(ix: RuleIndex, c: EvalCtx): Candidates | null {
   if (ix.linear) return null;
-  let s = ix.pool;
+  const shared = ix.shared;
+  let s = shared.pool;
   if (s === null) s = { ors: [], nOr: 0, ands: [], nAnd: 0 };
-  else ix.pool = null;
+  else shared.pool = null;
+  const meta = ix.bits;
   let nOr = 0;
-  if (ix.byRole) {
+  const nRoles = meta[M_NROLES] as number;
+  if (nRoles > 0) {
     const roles = c.roleList;
-    const roleBits = ix.roleBits;
+    const roleIndex = shared.roleIndex;
     for (let i = 0; i < roles.length; i++) {
-      const b = roleBits.get(roles[i]!);
-      if (b !== undefined) s.ors[nOr++] = b;
+      const o = roleIndex.get(roles[i]!);
+      if (o === undefined) continue;
+      const b = meta[M_ROLES + o] as number;
+      if (b !== 0) s.ors[nOr++] = b;
     }
   }
+  let at = M_ROLES + nRoles;
   let nAnd = 0;
   const vals = c.vals;
-  const strDims = ix.strDims;
-  for (let i = 0; i < strDims.length; i++) {
-    const d = strDims[i]!;
-    const v = vals[d.slot];
-    s.ands[nAnd++] = typeof v === 'string' ? strBits(d, v) : v === undefined ? d.absent : d.other;
+  for (let i = 0, n = meta[M_NSTR] as number; i < n; i++) {
+    // slot, key count, first key, other, absent, bitset per key
+    const v = vals[meta[at] as number];
+    const count = meta[at + 1] as number;
+    let b: number;
+    if (typeof v === 'string') {
+      b = meta[at + 3] as number;
+      const keys = ix.strKeys;
+      for (let j = 0, k = meta[at + 2] as number; j < count; j++, k++) {
+        if (keys[k] === v) {
+          b = meta[at + 5 + j] as number;
+          break;
+        }
+      }
+    } else b = meta[at + (v === undefined ? 4 : 3)] as number;
+    s.ands[nAnd++] = b;
+    at += 5 + count;
   }
-  const numDims = ix.numDims;
-  const words = ix.words;
-  for (let i = 0; i < numDims.length; i++) {
-    const d = numDims[i]!;
-    const v = vals[d.slot];
-    s.ands[nAnd++] = d.prefix + (typeof v === 'number' ? admitted(d, v) * words : 0);
+  const numKeys = ix.numKeys;
+  for (let i = 0, n = meta[M_NNUM] as number; i < n; i++) {
+    // slot, negate, prefix, key count, first key: the bounds `v` satisfies are the keys below it
+    const v = vals[meta[at] as number];
+    let admitted = 0;
+    if (typeof v === 'number') {
+      const x = meta[at + 1] === 1 ? -v : v;
+      let lo = meta[at + 4] as number;
+      let len = meta[at + 3] as number;
+      const first = lo;
+      while (len > 0) {
+        const half = len >>> 1;
+        const mid = lo + half;
+        const below = (numKeys[mid] as number) < x;
+        lo = below ? mid + 1 : lo;
+        len = below ? len - half - 1 : half;
+      }
+      admitted = lo - first;
+    }
+    s.ands[nAnd++] = (meta[at + 2] as number) + admitted;
+    at += 5;
   }
   s.nOr = nOr;
   s.nAnd = nAnd;
   return s;
 }
 
-/** Gives a request's {@link Candidates} back to the index for the next request. */
+/** Gives a request's {@link Candidates} back for the next request. */
 export function release(ix: RuleIndex, cand: Candidates | null): void {
-  if (cand !== null) ix.pool = cand;
+  if (cand !== null) ix.shared.pool = cand;
 }
 
 /** Word `w` of the candidates: the base, united with the roles' bitsets, intersected with every dimension's. */
 function word(ix: RuleIndex, s: Candidates, w: number): number {
   const bits = ix.bits;
-  let x = bits[ix.base + w] as number;
+  const row = (bits[M_STRIDE] as number) * w;
+  let x = bits[(bits[M_BASE] as number) + row] as number;
   const ors = s.ors;
-  for (let j = 0, n = s.nOr; j < n; j++) x |= bits[(ors[j] as number) + w] as number;
+  for (let j = 0, n = s.nOr; j < n; j++) x |= bits[(ors[j] as number) + row] as number;
   const ands = s.ands;
-  for (let j = 0, n = s.nAnd; j < n && x !== 0; j++) x &= bits[(ands[j] as number) + w] as number;
+  for (let j = 0, n = s.nAnd; j < n && x !== 0; j++) x &= bits[(ands[j] as number) + row] as number;
   return x;
 }
 
@@ -759,12 +833,12 @@ export function erroredReason(r: RulePlan, missing: string): Reason {
 
 /** Rule at `pos` against the request: its reason if it matches (errored counts as a match when `failClosed`), else null. */
 function test(ix: RuleIndex, pos: number, c: EvalCtx, failClosed: boolean): Reason | null {
-  if (ix.plain[pos] === 1) {
-    // The common case, without touching the rule's plan. Most residual conditions are empty: the index
-    // decided them.
-    const pred = ix.preds[pos] as Pred;
-    return pred === TRUE_PRED || pred(c) ? (ix.reasons[pos] as Reason) : null;
-  }
+  const table = ix.table;
+  const pred = table[2 * pos] as Pred;
+  const plain = table[2 * pos + 1] as Reason | null;
+  // The common case, without touching the rule's plan. Most residual conditions are empty: the index
+  // decided them.
+  if (plain !== null) return pred === TRUE_PRED || pred(c) ? plain : null;
   const r = ix.rules[pos]!;
   if (r.reads.length > 0) {
     const missing = missingRead(r, c);
@@ -774,7 +848,6 @@ function test(ix: RuleIndex, pos: number, c: EvalCtx, failClosed: boolean): Reas
     const k = r.clauses(c);
     return k < 0 ? null : (r.clauseReasons![k] ?? r.reason);
   }
-  const pred = ix.preds[pos] as Pred;
   return pred === TRUE_PRED || pred(c) ? r.reason : null;
 }
 

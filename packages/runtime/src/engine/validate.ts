@@ -16,6 +16,44 @@ export const BAD: unique symbol = Symbol('bad');
 /** Checks a value against a type; returns the normalised value (durations in ms) or {@link BAD}. */
 export type Validator = (v: unknown) => unknown;
 
+/** `ToolPlan.check` codes: how a parameter's value is checked (low bits), and whether it is optional. */
+export const CHECK_KIND = 15;
+export const CHECK_OTHER = 0;
+export const CHECK_STRING = 1;
+export const CHECK_NUMBER = 2;
+export const CHECK_INTEGER = 3;
+export const CHECK_BOOLEAN = 4;
+/** An enum of at most {@link SMALL_ENUM} values, listed in `ToolPlan.enums`. */
+export const CHECK_ENUM = 5;
+export const CHECK_OPTIONAL = 16;
+export const SMALL_ENUM = 8;
+
+/** The check code of a declared type (see {@link CHECK_KIND}); its validator handles {@link CHECK_OTHER}. */
+export function checkCode(t: WritType, optional: boolean): number {
+  let code: number;
+  switch (t.kind) {
+    case 'string':
+      code = CHECK_STRING;
+      break;
+    case 'number':
+    case 'money':
+      code = CHECK_NUMBER;
+      break;
+    case 'integer':
+      code = CHECK_INTEGER;
+      break;
+    case 'boolean':
+      code = CHECK_BOOLEAN;
+      break;
+    case 'enum':
+      code = new Set(t.values).size <= SMALL_ENUM ? CHECK_ENUM : CHECK_OTHER;
+      break;
+    default:
+      code = CHECK_OTHER;
+  }
+  return optional ? code | CHECK_OPTIONAL : code;
+}
+
 /** Compiles a validator for a declared type. */
 export function compileValidator(t: WritType, limits: RequestLimits): Validator {
   switch (t.kind) {
@@ -238,6 +276,9 @@ export function validateRequest(
   else args = rawArgs;
   const params = tool.params;
   const names = tool.paramNames;
+  const check = tool.check;
+  const enums = tool.enums;
+  const maxString = limits.maxStringLength;
   const count = names.length;
   const vals = tool.blank.slice();
   let required = 0;
@@ -252,14 +293,44 @@ export function validateRequest(
     if (!hasOwn.call(args, k)) continue;
     const v = args[k];
     if (v === undefined) continue;
-    const param = params[slot]!;
-    const w = param.validate(v);
+    // The common types checked in place; the others by the parameter's validator.
+    const code = check[slot] as number;
+    let w: unknown;
+    switch (code & CHECK_KIND) {
+      case CHECK_STRING:
+        w = typeof v === 'string' && v.length <= maxString ? v : BAD;
+        break;
+      case CHECK_NUMBER:
+        w = Number.isFinite(v) ? v : BAD;
+        break;
+      case CHECK_INTEGER:
+        w = Number.isSafeInteger(v) ? v : BAD;
+        break;
+      case CHECK_BOOLEAN:
+        w = typeof v === 'boolean' ? v : BAD;
+        break;
+      case CHECK_ENUM: {
+        w = BAD;
+        if (typeof v === 'string') {
+          const values = enums[slot] as readonly string[];
+          for (let i = 0; i < values.length; i++) {
+            if (values[i] === v) {
+              w = v;
+              break;
+            }
+          }
+        }
+        break;
+      }
+      default:
+        w = params[slot]!.validate(v);
+    }
     if (w === BAD) {
       if (slot < firstBad) firstBad = slot;
       continue;
     }
     vals[slot] = w;
-    if (!param.optional) required++;
+    if ((code & CHECK_OPTIONAL) === 0) required++;
     if (w !== v) {
       normalised ??= { ...args };
       normalised[k] = w;

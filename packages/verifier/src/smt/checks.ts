@@ -19,6 +19,7 @@ import type { Counterexample } from './counterexample.js';
 import { encodeTool, EncodingError, type ToolEncoding } from './encode.js';
 import { assertionQuery, assertionsFor, deadToolQuery, impliedQuery, matchQuery, rulesFor, unshadowedQuery } from './export.js';
 import { findReadableCounterexample } from './readable.js';
+import { samplePoints } from './sample.js';
 import { script } from './script.js';
 import { not, or, sym } from './sexpr.js';
 import { check, QuerySession, type QueryResult, type SolverStatus } from './solver.js';
@@ -84,7 +85,8 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
     const enc = encodeTool(artifact, tool);
     for (const n of enc.notes) notes.add(n);
     const analyses = options.analyses !== false;
-    const asker = await Asker.open(script([enc], []) + (analyses ? indicators(enc, rulesFor(artifact, tool)) : ''), timeoutMs, stats);
+    const plain = script([enc], []);
+    const asker = await Asker.open(plain + (analyses ? indicators(enc, rulesFor(artifact, tool)) : ''), plain, timeoutMs, stats);
     try {
       // Assertions.
       for (const a of asserts) {
@@ -205,19 +207,22 @@ class Asker {
 
   private constructor(
     private readonly session: QuerySession,
-    private readonly base: string,
+    private readonly plain: string,
     private readonly timeoutMs: number,
     private readonly stats: VerifyStats,
   ) {}
 
-  static async open(base: string, timeoutMs: number, stats: VerifyStats): Promise<Asker> {
-    return new Asker(await QuerySession.open(base, Math.min(timeoutMs, SESSION_TIMEOUT_MS)), base, timeoutMs, stats);
+  /** `base`: the session's script; `plain`: the same without the indicator constants, for the fallback. */
+  static async open(base: string, plain: string, timeoutMs: number, stats: VerifyStats): Promise<Asker> {
+    return new Asker(await QuerySession.open(base, Math.min(timeoutMs, SESSION_TIMEOUT_MS)), plain, timeoutMs, stats);
   }
 
   async ask(kind: CheckKind, asserts: readonly string[], model = true): Promise<QueryResult> {
     let r = await this.session.check(asserts, { model });
-    if (r.status === 'unknown' && this.timeoutMs > SESSION_TIMEOUT_MS) {
-      const fresh = await check(`${this.base}${asserts.map((a) => `(assert ${a})\n`).join('')}`, this.timeoutMs);
+    if (r.status === 'unknown') {
+      // The exact query `writ smt` exports (no indicator constants, which can make Z3 give up on strings).
+      // Its model, without indicators, settles nothing more; its status is what counts.
+      const fresh = await check(`${this.plain}${asserts.map((a) => `(assert ${a})\n`).join('')}`, this.timeoutMs);
       r = { ...fresh, ms: r.ms + fresh.ms };
       if (!model) delete r.model;
     }
@@ -242,15 +247,17 @@ function indicators(enc: ToolEncoding, rules: readonly Rule[]): string {
 type Agg = Map<string, { sat: boolean; unknown: boolean; ms: number }>;
 
 /**
- * The rule analyses of one tool. Every model the solver returns is read for which rules match in it; that
- * settles most questions without asking them: a rule seen matching is not vacuous, seen matching where no
- * deny applies is not shadowed, and seen matching where a rule r' does not match is not implied by r'. Only
- * what models leave open is asked:
- * - per allow/approve rule, `match ∧ ¬denied` (unsat: shadowed — or vacuous, asked next);
- * - per deny rule, `match`;
- * - redundancy, per rule r with candidates C (same effect, not yet refuted): `match_r ∧ ⋁_{c∈C} ¬match_c`;
- *   a model refutes at least one candidate (usually many), unsat proves r ⇒ c for every remaining c.
- * The answers are those of the pairwise queries `toolQueries` lists (and `writ smt` exports).
+ * The rule analyses of one tool. Their questions are the pairwise queries `toolQueries` lists (and
+ * `writ smt` exports); most are settled without asking them, from requests on which every rule's match is
+ * known — concrete samples (`sample.ts`) first, then every model the solver returns (read through
+ * indicator constants): a rule seen matching is not vacuous; seen matching where nothing denies, not
+ * shadowed; seen matching where r' does not, not implied by r'. What remains is asked in batches:
+ * - shadowing: "does some still-unsettled allow/approve rule match where nothing denies?" until unsat (the
+ *   rest are shadowed, or vacuous); vacuity the same way;
+ * - redundancy, per rule r with open candidates C: `match_r ∧ ⋁_{c∈C} ¬match_c`; a model refutes at least
+ *   one candidate, unsat proves r ⇒ c for every c left.
+ * A batch without an answer, or whose model shows nothing new, falls back to the pairwise query.
+ * (packages/verifier/test/smt/analyses.test.ts checks the outcome against the pairwise queries.)
  */
 async function analyse(
   artifact: Artifact,
@@ -266,16 +273,20 @@ async function analyse(
   const seenFree = new Set<string>();
   /** refuted.get(r) ∋ c: some model has r matching and c not (so c does not imply r). */
   const refuted = new Map<string, Set<string>>(rules.map((r) => [r.id, new Set<string>()]));
-  asker.harvest = (model) => {
-    const on = rules.filter((r) => model.get(`is.${r.id}`) === 'true');
-    const off = rules.filter((r) => model.get(`is.${r.id}`) === 'false');
-    const denied = model.get('is.denied') === 'true';
+  /** Learns from one request on which each rule's match (undefined: unknown) and `denied` are known. */
+  const learn = (matches: (id: string) => boolean | undefined, denied: boolean | undefined) => {
+    const on = rules.filter((r) => matches(r.id) === true);
+    const off = rules.filter((r) => matches(r.id) === false);
     for (const r of on) {
       seen.add(r.id);
-      if (!denied && model.get('is.denied') !== undefined) seenFree.add(r.id);
+      if (denied === false) seenFree.add(r.id);
       for (const c of off) if (c.effect === r.effect) refuted.get(r.id)!.add(c.id);
     }
   };
+  const bool = (x: string | undefined) => (x === 'true' ? true : x === 'false' ? false : undefined);
+  asker.harvest = (model) => learn((id) => bool(model.get(`is.${id}`)), bool(model.get('is.denied')));
+  // Concrete samples first: free, and they settle most questions about simple conditions.
+  for (const p of samplePoints(artifact, enc.tool, rules, Math.min(512, 64 + 16 * rules.length))) learn((id) => p.match.get(id), p.denied);
   const bump = (map: Agg, id: string, status: string, ms: number) => {
     const e = map.get(id) ?? { sat: false, unknown: false, ms: 0 };
     e.sat ||= status === 'sat';

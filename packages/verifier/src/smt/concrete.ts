@@ -6,6 +6,7 @@
 import {
   detect,
   MemoryStateStore,
+  parseDuration,
   type ApprovalRecord,
   type Artifact,
   type Policy,
@@ -164,7 +165,7 @@ export function caseFromModel(artifact: Artifact, enc: ToolEncoding, model: Read
   for (const [, e] of [...hist].sort((a, b) => a[0] - b[0])) {
     if (e.present && e.tool) state.history.push({ tool: e.tool, age_ms: e.age_ms ?? 0, args: e.args });
   }
-  const declared = artifact.agents[agentId] !== undefined;
+  const declared = Object.hasOwn(artifact.agents, agentId);
   const request: Request = {
     agent: { id: agentId, ...(declared ? {} : { roles }), ...(hasTenant && tenant !== undefined ? { tenant } : {}) },
     tool: enc.tool,
@@ -242,8 +243,8 @@ export function decimalOf(n: number): string {
 
 /** Effective roles, as the runtime computes them. */
 export function effectiveRoles(artifact: Artifact, agent: Request['agent']): string[] {
-  const declared = artifact.agents[agent.id];
-  if (declared) return declared.roles;
+  // Own properties only, as the runtime (an agent named `constructor` is not declared).
+  if (Object.hasOwn(artifact.agents, agent.id)) return (artifact.agents[agent.id] as { roles: string[] }).roles;
   return (agent.roles ?? []).filter((r) => artifact.roles.includes(r));
 }
 
@@ -257,7 +258,7 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[
   const r = c.request;
   const ctx = (r.context ?? {}) as Record<string, unknown>;
   const roles = effectiveRoles(artifact, r.agent);
-  const labels = (ctx['labels'] ?? {}) as Record<string, string[]>;
+  const labels = (own(ctx, 'labels') ?? {}) as Record<string, string[]>;
   const usage = (ctx['usage'] ?? {}) as { tokens?: number; cost?: number };
   const values: Array<{ term: string; value: unknown; sort: string }> = [];
   const pin = (v: VarInfo, value: unknown) => {
@@ -272,16 +273,16 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[
     const o = v.origin;
     switch (o.kind) {
       case 'arg':
-        if (r.args[o.param] !== undefined) pin(v, normalise(r.args[o.param], o.type));
+        if (own(r.args, o.param) !== undefined) pin(v, normalise(own(r.args, o.param), o.type));
         break;
       case 'has_arg':
-        pin(v, r.args[o.param] !== undefined);
+        pin(v, own(r.args, o.param) !== undefined);
         break;
       case 'ctx':
-        if (ctx[o.field] !== undefined) pin(v, ctx[o.field]);
+        if (own(ctx, o.field) !== undefined) pin(v, normalise(own(ctx, o.field), o.type));
         break;
       case 'has_ctx':
-        pin(v, ctx[o.field] !== undefined);
+        pin(v, own(ctx, o.field) !== undefined);
         break;
       case 'agent_id':
         pin(v, r.agent.id);
@@ -304,9 +305,11 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[
       case 'usage_cost_micros':
         pin(v, Math.round((usage.cost ?? 0) * 1_000_000));
         break;
-      case 'taint':
-        pin(v, (labels[o.param] ?? []).includes(o.label) || (labels['*'] ?? []).includes(o.label));
+      case 'taint': {
+        const claims = (key: string) => (own(labels, key) as string[] | undefined)?.includes(o.label) === true;
+        pin(v, claims(o.param) || claims('*'));
         break;
+      }
       case 'hist_present':
         pin(v, o.entry < entries.length);
         break;
@@ -318,7 +321,7 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[
         break;
       case 'hist_arg': {
         const e = entries[o.entry];
-        if (e && e.args[o.param] !== undefined) pin(v, normalise(e.args[o.param], o.type));
+        if (e && own(e.args, o.param) !== undefined) pin(v, normalise(own(e.args, o.param), o.type));
         break;
       }
       case 'limit_full':
@@ -341,16 +344,15 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[
   return out;
 }
 
-/** Durations given as strings are read as the runtime reads them; everything else is as given. */
+/** An own property (never the prototype chain), as the runtime reads request fields. */
+function own(o: unknown, key: string): unknown {
+  return typeof o === 'object' && o !== null && Object.hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined;
+}
+
+/** Durations given as strings (also inside lists) are read as the runtime reads them (`parseDuration`). */
 function normalise(value: unknown, type: WritType): unknown {
-  if (type.kind === 'duration' && typeof value === 'string') {
-    const re = /(\d+)(ms|s|m|h|d)/gy;
-    const unit: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 };
-    let total = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(value)) !== null) total += Number(m[1]) * (unit[m[2] as string] as number);
-    return total;
-  }
+  if (type.kind === 'duration' && typeof value === 'string') return parseDuration(value) ?? value;
+  if (type.kind === 'list' && Array.isArray(value)) return value.map((x) => normalise(x, type.of));
   return value;
 }
 

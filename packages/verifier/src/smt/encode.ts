@@ -265,8 +265,11 @@ class ToolEncoder {
       case 'matches': {
         const v = this.value(e.value, { kind: 'string' }, scope);
         const t = translateRegex(e.pattern);
-        if ('regex' in t) return `(str.in_re ${v} ${t.regex})`;
+        if ('regex' in t && !t.wellFormed) return `(str.in_re ${v} ${t.regex})`;
         const f = this.vars.fn(`matches.${e.pattern}`, 'String', 'Bool', { kind: 'matches', pattern: e.pattern });
+        // Exact on strings without lone surrogates; on the others RE2's `.` and negated classes match a lone
+        // surrogate, which the regex cannot say: there the uninterpreted predicate stands for RE2.
+        if ('regex' in t) return `(ite (str.in_re ${v} ${t.wellFormed}) (str.in_re ${v} ${t.regex}) (${f} ${v}))`;
         const note = `pattern ${JSON.stringify(e.pattern)} is an uninterpreted predicate (${t.unsupported} has no exact SMT regex)`;
         if (!this.notes.includes(note)) this.notes.push(note);
         return `(${f} ${v})`;

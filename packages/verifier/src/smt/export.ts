@@ -198,6 +198,7 @@ export async function exportQueries(artifact: Artifact, options: ExportOptions =
         `sat: ${q.sat}`,
         `unsat: ${q.unsat}`,
         ...enc.notes.map((n) => `note: ${n}`),
+        'check with: z3 -smt2 FILE, or cvc5 --lang smt2 --strings-exp FILE (cvc5 needs --strings-exp for str.contains, str.prefixof, seq.contains)',
       ];
       const body = script([enc], q.asserts);
       const r = await check(body, timeoutMs);

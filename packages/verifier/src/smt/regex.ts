@@ -8,6 +8,19 @@
  *
  * Matching is a search, as in the runtime (re2js `find`): the regex is wrapped in `.*` on each side not
  * anchored. RE2's `.` does not match `\n` (without the `s` flag).
+ *
+ * Strings are sequences of UTF-16 code units in SMT (see `sexpr.ts`), while RE2 matches code points: a
+ * surrogate pair is one code point, a lone surrogate is a code point of its own. Every translated atom
+ * matches either one non-surrogate code unit or one whole pair, never half of one (character ranges that
+ * reach into the surrogates or beyond U+FFFF, and surrogates in patterns, are not translated), so on a
+ * well-formed string (no lone surrogates) the SMT regex and RE2 agree. On a string with a lone surrogate they
+ * still agree unless the pattern has an atom that matches "any other character" (`.`, `[^…]`, `\D \W \S`),
+ * which RE2 lets match a lone surrogate: for those patterns the result carries `wellFormed`, the regex of
+ * well-formed strings, and the caller uses the translation on well-formed strings only.
+ *
+ * Under `(?i)` RE2 folds case with Unicode simple case folding: `k` also matches U+212A (Kelvin sign) and `s`
+ * U+017F (long s), so `\w` includes both and `\W` excludes them; other letters with case outside ASCII are
+ * not translated under `(?i)`.
  */
 import { str } from './sexpr.js';
 
@@ -20,21 +33,49 @@ interface Ctx {
   src: string;
   pos: number;
   caseless: boolean;
+  /** Set when an atom matches "any other character" (and so, in RE2, a lone surrogate). */
+  negative: boolean;
 }
 
-const range = (lo: number, hi: number): string => `(re.range ${str(String.fromCodePoint(lo))} ${str(String.fromCodePoint(hi))})`;
+const unitRange = (lo: number, hi: number): string => `(re.range ${str(String.fromCharCode(lo))} ${str(String.fromCharCode(hi))})`;
+/** One code point of a range: only non-surrogate BMP ranges translate (one code unit each). */
+const range = (lo: number, hi: number): string => {
+  if (hi > 0xffff || (lo <= 0xdfff && hi >= 0xd800)) throw new Unsupported('a character range over surrogates or beyond U+FFFF');
+  return unitRange(lo, hi);
+};
 const union = (xs: string[]): string => (xs.length === 1 ? (xs[0] as string) : `(re.union ${xs.join(' ')})`);
-const complementChar = (x: string): string => `(re.inter ${ALL} (re.comp ${x}))`;
+/** One non-surrogate code unit. */
+const NON_SURROGATE = `(re.union ${unitRange(0, 0xd7ff)} ${unitRange(0xe000, 0xffff)})`;
+/** One surrogate pair: a code point above U+FFFF. */
+const PAIR = `(re.++ ${unitRange(0xd800, 0xdbff)} ${unitRange(0xdc00, 0xdfff)})`;
+/** Strings without lone surrogates. */
+const WELL_FORMED = `(re.* (re.union ${NON_SURROGATE} ${PAIR}))`;
 
+/** One code point not in `x` (`x` holds BMP code points only): a non-surrogate unit not in `x`, or a pair. */
+function complementChar(c: Ctx, x: string): string {
+  c.negative = true;
+  return `(re.union (re.inter ${NON_SURROGATE} (re.comp ${x})) ${PAIR})`;
+}
+
+const KELVIN = 0x212a;
+const LONG_S = 0x17f;
 const DIGIT = [range(0x30, 0x39)];
 const WORD = [range(0x30, 0x39), range(0x41, 0x5a), range(0x61, 0x7a), `(str.to_re ${str('_')})`];
+/** `\w` under `(?i)`: RE2 adds the case-fold partners of k and s. */
+const WORD_FOLDED = [...WORD, `(str.to_re ${str(String.fromCharCode(KELVIN))})`, `(str.to_re ${str(String.fromCharCode(LONG_S))})`];
 const SPACE = [0x09, 0x0a, 0x0c, 0x0d, 0x20].map((c) => `(str.to_re ${str(String.fromCharCode(c))})`);
 
 function literal(cp: number, caseless: boolean): string {
+  if (cp >= 0xd800 && cp <= 0xdfff) throw new Unsupported('a lone surrogate in the pattern');
   const ch = String.fromCodePoint(cp);
   if (caseless && /[a-zA-Z]/.test(ch)) {
-    return `(re.union (str.to_re ${str(ch.toLowerCase())}) (str.to_re ${str(ch.toUpperCase())}))`;
+    // The simple case-fold orbit of an ASCII letter (Unicode CaseFolding.txt): k K U+212A, s S U+017F.
+    const orbit = [ch.toLowerCase(), ch.toUpperCase()];
+    if (/[kK]/.test(ch)) orbit.push(String.fromCharCode(KELVIN));
+    if (/[sS]/.test(ch)) orbit.push(String.fromCharCode(LONG_S));
+    return `(re.union ${orbit.map((x) => `(str.to_re ${str(x)})`).join(' ')})`;
   }
+  if (caseless && (ch.toLowerCase() !== ch || ch.toUpperCase() !== ch)) throw new Unsupported('a case-insensitive letter outside ASCII');
   return `(str.to_re ${str(ch)})`;
 }
 
@@ -58,9 +99,9 @@ function escape(c: Ctx, inClass: boolean): { cls?: string[]; negated?: boolean; 
     case 'D':
       return { cls: DIGIT, negated: true };
     case 'w':
-      return { cls: WORD };
+      return { cls: c.caseless ? WORD_FOLDED : WORD };
     case 'W':
-      return { cls: WORD, negated: true };
+      return { cls: c.caseless ? WORD_FOLDED : WORD, negated: true };
     case 's':
       return { cls: SPACE };
     case 'S':
@@ -81,6 +122,15 @@ function escape(c: Ctx, inClass: boolean): { cls?: string[]; negated?: boolean; 
   }
 }
 
+/** True if some code point in `[lo, hi]` has another case (so that `(?i)` would fold it). */
+function hasCase(lo: number, hi: number): boolean {
+  for (let cp = lo; cp <= Math.min(hi, 0xffff); cp++) {
+    const ch = String.fromCharCode(cp);
+    if (ch.toLowerCase() !== ch || ch.toUpperCase() !== ch) return true;
+  }
+  return false;
+}
+
 function charClass(c: Ctx): string {
   // after '['
   let negated = false;
@@ -89,6 +139,7 @@ function charClass(c: Ctx): string {
     c.pos++;
   }
   const parts: string[] = [];
+  let astral = false;
   let first = true;
   while (peek(c) !== ']' || first) {
     first = false;
@@ -115,15 +166,17 @@ function charClass(c: Ctx): string {
         hi = e.cp as number;
       }
       if (hi < lo) throw new Unsupported('reversed range');
-      if (c.caseless && (lo <= 0x7a && hi >= 0x41)) throw new Unsupported('case-insensitive range');
+      if (c.caseless && hasCase(lo, hi)) throw new Unsupported('case-insensitive range');
       parts.push(range(lo, hi));
     } else {
+      if (lo > 0xffff) astral = true;
       parts.push(literal(lo, c.caseless));
     }
   }
   c.pos++; // ']'
+  if (negated && astral) throw new Unsupported('a negated class with a character beyond U+FFFF');
   const u = union(parts);
-  return negated ? complementChar(u) : u;
+  return negated ? complementChar(c, u) : u;
 }
 
 function atom(c: Ctx): string {
@@ -149,12 +202,12 @@ function atom(c: Ctx): string {
   }
   if (ch === '.') {
     c.pos++;
-    return complementChar(`(str.to_re ${str('\n')})`);
+    return complementChar(c, `(str.to_re ${str('\n')})`);
   }
   if (ch === '\\') {
     c.pos++;
     const e = escape(c, false);
-    if (e.cls) return e.negated ? complementChar(union(e.cls)) : union(e.cls);
+    if (e.cls) return e.negated ? complementChar(c, union(e.cls)) : union(e.cls);
     return literal(e.cp as number, c.caseless);
   }
   if (ch === '^' || ch === '$') throw new Unsupported('anchor in the middle of a pattern');
@@ -204,11 +257,12 @@ function alternation(c: Ctx): string {
 }
 
 /**
- * The SMT regex that a string is in iff the RE2 pattern finds a match in it, or `undefined` (with the
- * reason) when the pattern is outside the exactly-translatable subset.
+ * The SMT regex that a string is in iff the RE2 pattern finds a match in it, or `unsupported` (with the
+ * reason) when the pattern is outside the exactly-translatable subset. With `wellFormed` (a regex), the
+ * translation is exact only for strings in `wellFormed` (those without lone surrogates).
  */
-export function translateRegex(pattern: string): { regex: string } | { unsupported: string } {
-  const c: Ctx = { src: pattern, pos: 0, caseless: false };
+export function translateRegex(pattern: string): { regex: string; wellFormed?: string } | { unsupported: string } {
+  const c: Ctx = { src: pattern, pos: 0, caseless: false, negative: false };
   try {
     if (pattern.startsWith('(?i)')) {
       c.caseless = true;
@@ -232,7 +286,8 @@ export function translateRegex(pattern: string): { regex: string } | { unsupport
     if ((anchoredStart || anchoredEnd) && alts.length > 1) throw new Unsupported('anchor with top-level alternation');
     const body = union(alts);
     const parts = [anchoredStart ? '' : ANY_STAR, body, anchoredEnd ? '' : ANY_STAR].filter((x) => x !== '');
-    return { regex: parts.length === 1 ? (parts[0] as string) : `(re.++ ${parts.join(' ')})` };
+    const regex = parts.length === 1 ? (parts[0] as string) : `(re.++ ${parts.join(' ')})`;
+    return c.negative ? { regex, wellFormed: WELL_FORMED } : { regex };
   } catch (e) {
     if (e instanceof Unsupported) return { unsupported: e.message };
     throw e;

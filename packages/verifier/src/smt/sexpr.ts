@@ -9,20 +9,19 @@ export function sym(name: string): string {
 }
 
 /**
- * A string literal. Printable ASCII stays as is except `"` (doubled) and `\` (escaped, so it never starts an
- * escape sequence); everything else is `\u{…}` by code point. Lone UTF-16 surrogates have no code point and
- * are written as the surrogate value itself, which SMT-LIB solvers accept as a character.
- * @throws RangeError for a code point above U+2FFFF, which SMT-LIB strings cannot hold
+ * A string literal. SMT strings hold JS strings as they are, one SMT character per UTF-16 code unit (the
+ * runtime's string operations, lengths and limits are on code units, SEMANTICS.md §1, §4): a surrogate pair
+ * is two characters, a lone surrogate one. Every code unit is at most U+FFFF, inside every solver's string
+ * alphabet. Printable ASCII stays as is except `"` (doubled) and `\` (escaped, so it never starts an escape
+ * sequence); every other unit is `\u{…}`.
  */
 export function str(value: string): string {
   let out = '"';
   for (let i = 0; i < value.length; i++) {
-    const cp = value.codePointAt(i) as number;
-    if (cp > 0xffff) i++;
-    if (cp > 0x2ffff) throw new RangeError(`character U+${cp.toString(16).toUpperCase()} is outside the SMT-LIB string alphabet (up to U+2FFFF)`);
-    if (cp === 0x22) out += '""';
-    else if (cp >= 0x20 && cp <= 0x7e && cp !== 0x5c) out += String.fromCharCode(cp);
-    else out += `\\u{${cp.toString(16)}}`;
+    const u = value.charCodeAt(i);
+    if (u === 0x22) out += '""';
+    else if (u >= 0x20 && u <= 0x7e && u !== 0x5c) out += String.fromCharCode(u);
+    else out += `\\u{${u.toString(16)}}`;
   }
   return `${out}"`;
 }

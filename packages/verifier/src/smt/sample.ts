@@ -1,0 +1,247 @@
+/**
+ * Concrete sample requests for one tool, and which rules match them, computed without the solver: a cheap
+ * source of facts for the rule analyses. A rule seen matching a sample is not vacuous; seen matching where
+ * no deny applies, not shadowed; seen matching where a rule r' does not, not implied by r'. Each fact is the
+ * existence of one request (the sample, in the empty state) that the SMT encoding decides the same way, so
+ * only definite values count: the evaluator answers "unknown" for what it does not model exactly
+ * (detectors, history, list fields, context, tenant, flows), and such rules are left to the solver.
+ *
+ * Samples draw each parameter from the constants the tool's rules compare it with and their neighbours
+ * (100 → 99, 100, 101, 99.99, 100.01; "svc_" → "svc_", "svc_x", "xsvc_", "svc"), each role at random, from a
+ * seeded generator (so a run is reproducible).
+ */
+import type { Artifact, Expr, Rule, ToolDecl, Value, WritType } from '@writ/runtime';
+import { RE2JS } from 're2js';
+
+/** One sample: each rule's match (absent: unknown) and whether a deny rule, flow or kill switch denies. */
+export interface SamplePoint {
+  match: Map<string, boolean>;
+  denied: boolean | undefined;
+}
+
+interface Sample {
+  args: Record<string, unknown>;
+  roles: Set<string>;
+}
+
+/** Mulberry32: small, fast, seeded. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const numeric = (t: WritType) => t.kind === 'number' || t.kind === 'money' || t.kind === 'integer' || t.kind === 'duration';
+
+/** Literals the rules compare each parameter with. */
+function constants(rules: readonly Rule[]): Map<string, Set<string | number | boolean>> {
+  const out = new Map<string, Set<string | number | boolean>>();
+  const add = (v: Value, other: Value) => {
+    if (!('ref' in v) || v.ref[0] !== 'args' || v.ref.length !== 2 || !('lit' in other)) return;
+    const set = out.get(v.ref[1]!) ?? new Set();
+    for (const x of Array.isArray(other.lit) ? other.lit : [other.lit]) set.add(x);
+    out.set(v.ref[1]!, set);
+  };
+  const walk = (e: Expr): void => {
+    switch (e.op) {
+      case 'and':
+      case 'or':
+        e.args.forEach(walk);
+        return;
+      case 'not':
+        walk(e.arg);
+        return;
+      case 'cmp':
+      case 'str':
+        add(e.left, e.right);
+        add(e.right, e.left);
+        return;
+      case 'in':
+        add(e.value, e.set);
+        return;
+      default:
+        return;
+    }
+  };
+  for (const r of rules) walk(r.when);
+  return out;
+}
+
+/** Candidate values of one parameter, as the runtime would receive them. */
+function candidates(t: WritType, lits: ReadonlySet<string | number | boolean> | undefined): unknown[] {
+  const ks = [...(lits ?? [])];
+  switch (t.kind) {
+    case 'number':
+    case 'money': {
+      const out = new Set<number>([0, 1, -1, 1_000_000]);
+      for (const k of ks.map(Number).filter(Number.isFinite)) for (const d of [0, -1, 1, -0.01, 0.01]) out.add(Number((k + d).toFixed(6)));
+      return [...out];
+    }
+    case 'integer':
+    case 'duration': {
+      const out = new Set<number>([0, 1, 1_000_000]);
+      if (t.kind === 'integer') out.add(-1);
+      for (const k of ks.map(Number).filter(Number.isSafeInteger)) for (const d of [0, -1, 1]) out.add(k + d);
+      return [...out].filter((x) => Number.isSafeInteger(x) && (t.kind === 'integer' || x >= 0));
+    }
+    case 'string': {
+      const out = new Set<string>(['', 'x', 'zz_9']);
+      for (const k of ks.filter((x): x is string => typeof x === 'string')) {
+        out.add(k);
+        out.add(`${k}x`);
+        out.add(`x${k}`);
+        if (k.length > 1) out.add(k.slice(0, -1));
+      }
+      return [...out].filter((s) => s.length <= 1000);
+    }
+    case 'enum':
+      return t.values;
+    case 'boolean':
+      return [true, false];
+    case 'list':
+      return [[]];
+    default:
+      return [null];
+  }
+}
+
+type V = string | number | boolean | undefined;
+
+class Evaluator {
+  private readonly patterns = new Map<string, RE2JS>();
+
+  /** The samples' agent: one the policy does not declare, so its roles are the ones it claims. */
+  constructor(
+    private readonly decl: ToolDecl,
+    readonly agentId: string,
+  ) {}
+
+  value(v: Value, s: Sample, want: WritType | undefined): V {
+    if ('lit' in v) {
+      if (Array.isArray(v.lit)) return undefined;
+      if (want && numeric(want)) return typeof v.lit === 'boolean' ? undefined : Number(v.lit);
+      return v.lit;
+    }
+    const [root, name] = v.ref;
+    if (root === 'args' && name !== undefined && v.ref.length === 2 && this.decl.params[name]) {
+      const x = s.args[name];
+      return typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean' ? x : undefined;
+    }
+    if (root === 'agent' && name === 'id' && v.ref.length === 2) return this.agentId;
+    return undefined;
+  }
+
+  eval(e: Expr, s: Sample): boolean | undefined {
+    switch (e.op) {
+      case 'true':
+        return true;
+      case 'false':
+        return false;
+      case 'and': {
+        let all = true;
+        for (const x of e.args) {
+          const v = this.eval(x, s);
+          if (v === false) return false;
+          if (v === undefined) all = false;
+        }
+        return all ? true : undefined;
+      }
+      case 'or': {
+        let none = true;
+        for (const x of e.args) {
+          const v = this.eval(x, s);
+          if (v === true) return true;
+          if (v === undefined) none = false;
+        }
+        return none ? false : undefined;
+      }
+      case 'not': {
+        const v = this.eval(e.arg, s);
+        return v === undefined ? undefined : !v;
+      }
+      case 'has_role':
+        return s.roles.has(e.role);
+      case 'cmp': {
+        const l = this.value(e.left, s, e.type);
+        const r = this.value(e.right, s, e.type);
+        if (l === undefined || r === undefined || typeof l !== typeof r) return undefined;
+        switch (e.cmp) {
+          case '==':
+            return l === r;
+          case '!=':
+            return l !== r;
+          default:
+            if (typeof l !== 'number' || typeof r !== 'number') return undefined;
+            return e.cmp === '<' ? l < r : e.cmp === '<=' ? l <= r : e.cmp === '>' ? l > r : l >= r;
+        }
+      }
+      case 'in': {
+        if (!('lit' in e.set) || !Array.isArray(e.set.lit)) return undefined;
+        const v = this.value(e.value, s, undefined);
+        if (v === undefined) return undefined;
+        return e.set.lit.some((x) => (typeof v === 'number' ? Number(x) === v : x === v));
+      }
+      case 'str': {
+        const l = this.value(e.left, s, undefined);
+        const r = this.value(e.right, s, undefined);
+        if (typeof l !== 'string' || typeof r !== 'string') return undefined;
+        return e.fn === 'starts_with' ? l.startsWith(r) : e.fn === 'ends_with' ? l.endsWith(r) : l.includes(r);
+      }
+      case 'matches': {
+        const v = this.value(e.value, s, undefined);
+        if (typeof v !== 'string') return undefined;
+        let re = this.patterns.get(e.pattern);
+        if (!re) this.patterns.set(e.pattern, (re = RE2JS.compile(e.pattern)));
+        return re.test(v);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** A rule's match: errored semantics are exact only when every field it reads is a parameter (always present here). */
+  rule(r: Rule, s: Sample): boolean | undefined {
+    if (r.reads.some((x) => !x.startsWith('args.'))) return undefined;
+    return this.eval(r.when, s);
+  }
+}
+
+/**
+ * `n` sample points for `tool` (deterministic for a given artifact and seed).
+ */
+export function samplePoints(artifact: Artifact, tool: string, rules: readonly Rule[], n: number, seed = 1): SamplePoint[] {
+  const decl = artifact.tools[tool];
+  const ix = artifact.index[tool];
+  if (!decl || !ix || rules.length === 0) return [];
+  const lits = constants(rules);
+  const cands = decl.order.map((p) => [p, candidates(decl.params[p]!.type, lits.get(p))] as const);
+  let agentId = 'agent-1';
+  for (let k = 2; artifact.agents[agentId]; k++) agentId = `agent-${k}`;
+  const ev = new Evaluator(decl, agentId);
+  const denyRules = rules.filter((r) => r.effect === 'deny');
+  const hasFlows = ix.flows.length > 0;
+  const random = prng(seed * 2654435761 + rules.length);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+  const out: SamplePoint[] = [];
+  for (let i = 0; i < n; i++) {
+    const args: Record<string, unknown> = {};
+    for (const [p, xs] of cands) args[p] = pick(xs);
+    const roles = new Set(i === 0 ? artifact.roles : i === 1 ? [] : artifact.roles.filter(() => random() < 0.5));
+    const s: Sample = { args, roles };
+    const match = new Map<string, boolean>();
+    for (const r of rules) {
+      const m = ev.rule(r, s);
+      if (m !== undefined) match.set(r.id, m);
+    }
+    let denied: boolean | undefined;
+    if (decl.disabled || denyRules.some((r) => match.get(r.id) === true)) denied = true;
+    else if (!hasFlows && denyRules.every((r) => match.get(r.id) === false)) denied = false;
+    out.push({ match, denied });
+  }
+  return out;
+}
