@@ -5,3 +5,4 @@
  */
 export * from './evidence/index.js';
 export * from './smt/index.js';
+export * from './plan/index.js';

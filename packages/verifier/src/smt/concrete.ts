@@ -248,12 +248,22 @@ export function effectiveRoles(artifact: Artifact, agent: Request['agent']): str
   return (agent.roles ?? []).filter((r) => artifact.roles.includes(r));
 }
 
+/** Options of {@link pinCase}. */
+export interface PinOptions {
+  /**
+   * Parameters left symbolic (a plan's unknown arguments): their value is not pinned, they are present, and
+   * their taint is still pinned to the labels the case's request claims for them.
+   */
+  free?: ReadonlySet<string>;
+}
+
 /**
  * Assertions fixing every constant of `enc` to the case's values, and every uninterpreted predicate
  * (detectors, untranslated patterns) on those values to what the runtime computes. The request must be
  * valid for the tool (the runtime would otherwise deny it before any rule).
  */
-export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[] {
+export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case, options: PinOptions = {}): string[] {
+  const free = options.free ?? new Set<string>();
   const out: string[] = [];
   const r = c.request;
   const ctx = (r.context ?? {}) as Record<string, unknown>;
@@ -273,10 +283,10 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case): string[
     const o = v.origin;
     switch (o.kind) {
       case 'arg':
-        if (own(r.args, o.param) !== undefined) pin(v, normalise(own(r.args, o.param), o.type));
+        if (!free.has(o.param) && own(r.args, o.param) !== undefined) pin(v, normalise(own(r.args, o.param), o.type));
         break;
       case 'has_arg':
-        pin(v, own(r.args, o.param) !== undefined);
+        pin(v, free.has(o.param) || own(r.args, o.param) !== undefined);
         break;
       case 'ctx':
         if (own(ctx, o.field) !== undefined) pin(v, normalise(own(ctx, o.field), o.type));

@@ -135,7 +135,9 @@ export async function findCounterexample(
 
   // Tier 0: strings under a detector or pattern take witness values (whose verdicts the solver is told),
   // one assignment at a time in an incremental session: a single disjunction is far slower for Z3.
-  const predicateVars = [...predicateArgs(enc)].filter((v) => enc.vars.vars.get(v)?.sort === 'String');
+  // Constants the query already pins to a value (a plan's concrete arguments) take no witnesses.
+  const pinned = new Set(asserts.map((a) => /^\(= (\|[^|]+\|) /.exec(a)?.[1]).filter((x): x is string => x !== undefined));
+  const predicateVars = [...predicateArgs(enc)].filter((v) => enc.vars.vars.get(v)?.sort === 'String' && !pinned.has(v));
   const session = await QuerySession.open(script([enc], [...asserts, ...preferences(enc, 0)]), timeoutMs);
   try {
     const tries = predicateVars.length === 0 ? [[]] : assignments(predicateVars, 64);

@@ -7,7 +7,7 @@ export { script } from './script.js';
 export { check, shutdown, QuerySession, type QueryResult, type SolverStatus } from './solver.js';
 export { verify, type CheckResult, type CheckKind, type VerifyReport, type VerifyOptions, type VerifyStats } from './checks.js';
 export { findCounterexample, smtEffect, WITNESSES, REPLAY_TIME, type Counterexample } from './counterexample.js';
-export { caseFromModel, pinCase, storeFor, emptyState, effectiveRoles, type Case, type CaseState } from './concrete.js';
+export { caseFromModel, pinCase, storeFor, emptyState, effectiveRoles, type Case, type CaseState, type PinOptions } from './concrete.js';
 export { translateRegex } from './regex.js';
 export { readValue, rationalToDecimal } from './model.js';
 export {

@@ -1,0 +1,349 @@
+/**
+ * Checks a plan step by step, before any step runs, with the session's state carried from one step to the
+ * next in a runtime `MemoryStateStore` (the same store, keys and operations a gateway uses).
+ *
+ * - A step whose arguments are all concrete is decided by @writ/runtime itself: exact, and it updates the
+ *   store as it would at run time (history for `called`, rate-limit hits, budget charges, taint).
+ * - A step with unknown arguments (`$unknown`, or `$ref` to an earlier step's result) is encoded in SMT
+ *   (smt/encode.ts) with every symbolic state variable pinned to the store's contents at that step and every
+ *   concrete argument pinned; only the unknowns stay free. Z3 answers: can it be denied, allowed, left
+ *   waiting for an approval? For every value the verdict is allow, deny or pending_approval; otherwise it
+ *   `depends`, and a counterexample (values of the unknowns that make it deny) is found, replayed through the
+ *   runtime in the plan's state, and must be denied there too (a disagreement is an internal error).
+ * - Taint: a `$ref` to the result of a step whose tool is a `label … from tool T.result[.path]` source
+ *   carries the label into the argument, as the request's `context.labels[param]` claim (SEMANTICS.md §5c.1),
+ *   so `deny flow L -> tool.param` applies to it in both back ends.
+ *
+ * What a step leaves for the later ones (the plan's verdict is about whether the plan *as written* can run):
+ * - allowed: it ran (the runtime recorded it);
+ * - pending_approval: the approval is assumed granted, then it ran (the runtime recorded the granted call);
+ * - depends: it is assumed to run with values the policy allows (a witness Z3 found, confirmed by the
+ *   runtime; approved first if those values need an approval), so later steps see it in the history, the
+ *   rate-limit windows and the budgets — history entries carry the witness's values;
+ * - deny (for every value) or unknown: it does not run and leaves no state.
+ * Every step is decided at the plan's time (`now`): rate-limit windows and `called … within` see every earlier
+ * step as just made.
+ */
+import {
+  MemoryStateStore,
+  type ApprovalRecord,
+  type Artifact,
+  type Decision,
+  type Policy,
+  type Request,
+  type StateStore,
+} from '@writ/runtime';
+import { caseFromModel, InexactModelError, pinCase, type Case, type CaseState } from '../smt/concrete.js';
+import { findCounterexample } from '../smt/counterexample.js';
+import { encodeTool, type ToolEncoding } from '../smt/encode.js';
+import { script } from '../smt/script.js';
+import { QuerySession, type QueryResult } from '../smt/solver.js';
+import type { Plan, PlanReport, PlanStep, StepReport } from './types.js';
+
+export interface PlanCheckOptions {
+  /** Per solver query, milliseconds (default 10,000); on expiry the step's verdict is `unknown`. */
+  timeoutMs?: number;
+  /** Called after each step (progress). */
+  onStep?: (done: number, total: number, tool: string) => void;
+}
+
+const HISTORY_MAX = 1_000;
+
+/** Labels a `$ref` to `steps[j].result.<path>` carries: the `tool_result` sources on that tool and path. */
+export function refLabels(artifact: Artifact, tool: string, path: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const l of artifact.labels) {
+    const hit = l.sources.some((s) => {
+      if (s.kind !== 'tool_result' || (s.tool !== tool && s.tool !== '*')) return false;
+      // The referenced value is inside the labelled part, or contains it.
+      const n = Math.min(s.path.length, path.length);
+      for (let i = 0; i < n; i++) if (s.path[i] !== path[i]) return false;
+      return true;
+    });
+    if (hit) out.push(l.name);
+  }
+  return out;
+}
+
+class PlanChecker {
+  readonly store: StateStore = new MemoryStateStore();
+  readonly artifact: Artifact;
+  readonly internalErrors: string[] = [];
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly policy: Policy,
+    readonly plan: Plan,
+    options: PlanCheckOptions,
+  ) {
+    this.artifact = policy.artifact;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.seed();
+  }
+
+  private get session(): string {
+    return this.plan.context.session;
+  }
+
+  private scopeValue(scope: string): string | undefined {
+    if (scope === 'agent') return this.plan.agent.id;
+    if (scope === 'tenant') return this.plan.agent.tenant;
+    if (scope === 'session') return this.session;
+    return scope === 'global' ? '' : undefined;
+  }
+
+  /** The plan's initial state, written through the store's operations and the runtime's key scheme. */
+  private seed(): void {
+    const { now, state } = this.plan;
+    for (const h of state.history) this.store.recordCall(this.session, { tool: h.tool, args: h.args, at: now - h.ageMs }, HISTORY_MAX);
+    for (const [id, hits] of Object.entries(state.rate)) {
+      const l = this.artifact.limits.find((x) => x.id === id)!;
+      const sv = this.scopeValue(l.scope);
+      if (sv === undefined) continue;
+      for (let i = 0; i < hits; i++) this.store.rateHit(`rate|${l.id}|${l.scope}|${sv}`, now, l.windowMs, Number.MAX_SAFE_INTEGER);
+    }
+    for (const [id, used] of Object.entries(state.budgets)) {
+      const b = this.artifact.budgets.find((x) => x.id === id)!;
+      const sv = this.scopeValue(b.scope);
+      if (sv === undefined) continue;
+      this.store.budgetAdd(`budget|${b.id}|${b.scope}|${sv}`, { costMicros: Math.round(used.cost * 1_000_000), tokens: used.tokens, calls: used.calls });
+    }
+  }
+
+  /** Labels carried into each argument by `$ref`s, merged with the plan's own `context.labels`. */
+  labels(step: PlanStep): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    const given = (this.plan.context['labels'] ?? {}) as Record<string, string[]>;
+    for (const [p, ls] of Object.entries(given)) out[p] = [...ls];
+    for (const [p, a] of Object.entries(step.args)) {
+      if (a.kind !== 'ref') continue;
+      for (const l of refLabels(this.artifact, this.plan.steps[a.step]!.tool, a.path)) {
+        const list = (out[p] ??= []);
+        if (!list.includes(l)) list.push(l);
+      }
+    }
+    return out;
+  }
+
+  /** The step's request with the given values for its unknown arguments (absent ones stay absent). */
+  request(step: PlanStep, fill: Record<string, unknown> = {}): Request {
+    const args: Record<string, unknown> = {};
+    for (const [p, a] of Object.entries(step.args)) {
+      if (a.kind === 'value') args[p] = a.value;
+      else if (Object.hasOwn(fill, p)) args[p] = fill[p];
+    }
+    const context: Record<string, unknown> = { ...this.plan.context };
+    const labels = this.labels(step);
+    if (Object.keys(labels).length) context['labels'] = labels;
+    else delete context['labels'];
+    if (step.usage && (step.usage.tokens || step.usage.cost)) context['usage'] = { ...step.usage };
+    return { agent: { ...this.plan.agent }, tool: step.tool, args, context };
+  }
+
+  decide(request: Request, dryRun = false): Decision {
+    return this.policy.decide(request, { state: this.store, now: this.plan.now, dryRun });
+  }
+
+  /** Runs a step that may need an approval: grant it, as the plan assumes, and decide it again. */
+  run(request: Request): { first: Decision; final: Decision } {
+    const first = this.decide(request);
+    if (first.effect !== 'pending_approval' || !first.approval) return { first, final: first };
+    this.grant(first.approval);
+    return { first, final: this.decide(request) };
+  }
+
+  private grant(record: ApprovalRecord): void {
+    const time = new Date(this.plan.now).toISOString();
+    const approvals = record.requirements.flatMap((r, i) =>
+      Array.from({ length: r.quorum }, (_, k) => ({ approver: `plan-approver-${i + 1}-${k + 1}`, role: r.role, time })),
+    );
+    this.store.approvalSwap({ ...record, status: 'granted', approvals }, record);
+  }
+
+  /** The symbolic state of `enc` as the store holds it now, for this step's scope. */
+  caseState(enc: ToolEncoding, tool: string): CaseState {
+    const modelsHistory = [...enc.vars.vars.values()].some((v) => v.origin.kind === 'hist_present');
+    const now = this.plan.now;
+    const state: CaseState = {
+      history: modelsHistory ? this.store.history(this.session).map((h) => ({ tool: h.tool, age_ms: now - h.at, args: h.args })) : [],
+      full_limits: [],
+      budgets: {},
+      approval: 'none',
+    };
+    for (const i of this.artifact.index[tool]?.limits ?? []) {
+      const l = this.artifact.limits[i]!;
+      const sv = this.scopeValue(l.scope);
+      if (sv !== undefined && this.store.rateCount(`rate|${l.id}|${l.scope}|${sv}`, now, l.windowMs) >= l.count) state.full_limits.push(l.id);
+    }
+    for (const b of this.artifact.budgets) {
+      const sv = this.scopeValue(b.scope);
+      if (sv === undefined) continue;
+      const u = this.store.budgetUse(`budget|${b.id}|${b.scope}|${sv}`);
+      state.budgets[b.id] = { cost_micros: u.costMicros, tokens: u.tokens, calls: u.calls };
+    }
+    return state;
+  }
+
+  async step(index: number): Promise<StepReport> {
+    const step = this.plan.steps[index]!;
+    const unknowns = Object.entries(step.args)
+      .filter(([, a]) => a.kind !== 'value')
+      .map(([p]) => p);
+    const labels = Object.fromEntries(Object.entries(this.labels(step)).filter(([p]) => p in step.args || p === '*'));
+    const base = { index, tool: step.tool, unknowns, labels, notes: [] as string[] };
+    if (unknowns.length === 0) {
+      const { first, final } = this.run(this.request(step));
+      if (first.effect === 'pending_approval' && final.effect === 'allow') return { ...base, verdict: 'pending_approval', method: 'runtime', decision: first, leaves: 'ran_after_approval' };
+      if (first.effect === 'pending_approval') {
+        return { ...base, verdict: 'deny', method: 'runtime', decision: final, leaves: 'not_run', notes: ['denied after its approval was granted'] };
+      }
+      return { ...base, verdict: first.effect, method: 'runtime', decision: first, leaves: first.effect === 'allow' ? 'ran' : 'not_run' };
+    }
+    return this.symbolic(index, step, base);
+  }
+
+  private async symbolic(index: number, step: PlanStep, base: Omit<StepReport, 'verdict' | 'method' | 'leaves'>): Promise<StepReport> {
+    const historySize = this.store.history(this.session).length;
+    const enc = encodeTool(this.artifact, step.tool, { minHistory: historySize });
+    const c: Case = { request: this.request(step), state: this.caseState(enc, step.tool) };
+    const free = new Set(base.unknowns);
+    const pins = pinCase(this.artifact, enc, c, { free });
+    const notes = [...enc.notes];
+    const session = await QuerySession.open(script([enc], pins), this.timeoutMs);
+    let deny: QueryResult;
+    let allow: QueryResult;
+    let pending: QueryResult;
+    try {
+      deny = await session.check([enc.effect.deny], { model: false });
+      allow = await session.check([enc.effect.allow]);
+      pending = await session.check([enc.effect.pending]);
+    } finally {
+      session.close();
+    }
+    const unknown = [deny, allow, pending].find((r) => r.status === 'unknown');
+    if (unknown) {
+      const which = unknown === deny ? 'can it be denied' : unknown === allow ? 'can it be allowed' : 'can it need an approval';
+      return { ...base, notes, verdict: 'unknown', method: 'smt', leaves: 'not_run', reason: `the solver gave no answer to "${which}" (${unknown.reason ?? 'unknown'})` };
+    }
+    const canDeny = deny.status === 'sat';
+    const canRun = allow.status === 'sat' || pending.status === 'sat';
+    if (!canRun) {
+      // Denied for every value: an example of the denial, for its reason.
+      const cex = await this.counterexample(enc, pins, step, free, index);
+      return { ...base, notes, verdict: 'deny', method: 'smt', leaves: 'not_run', ...(cex ? { decision: cex.decision } : {}) };
+    }
+    const cex = canDeny ? await this.counterexample(enc, pins, step, free, index) : undefined;
+    const ran = await this.runWitness(enc, pins, step, free, index, allow.status === 'sat' ? allow : pending, allow.status === 'sat' ? enc.effect.allow : enc.effect.pending);
+    const verdict = canDeny ? 'depends' : allow.status === 'sat' && pending.status !== 'sat' ? 'allow' : 'pending_approval';
+    return {
+      ...base,
+      notes,
+      verdict,
+      method: 'smt',
+      leaves: ran ? (ran.first.effect === 'pending_approval' ? 'ran_after_approval' : 'ran') : 'not_run',
+      ...(cex ? { counterexample: cex, decision: cex.decision } : ran ? { decision: ran.first } : {}),
+    };
+  }
+
+  /** A denied assignment of the unknowns, replayed through the runtime in the plan's state. */
+  private async counterexample(enc: ToolEncoding, pins: string[], step: PlanStep, free: Set<string>, index: number) {
+    const found = await findCounterexample(this.policy, enc, [...pins, enc.effect.deny], this.timeoutMs);
+    if (!found) {
+      this.internalErrors.push(`steps[${index}]: the solver found a denial but no concrete counterexample for it`);
+      return undefined;
+    }
+    const args = pick(found.case.request.args, free);
+    const decision = this.decide(this.request(step, args), true);
+    const agrees = found.agrees && decision.effect === 'deny';
+    if (!agrees) {
+      this.internalErrors.push(
+        `steps[${index}]: the SMT encoding denies ${JSON.stringify(args)} but the runtime decides ${decision.effect} (${found.agrees ? 'in the plan state' : 'in the counterexample state'})`,
+      );
+    }
+    return { args, decision, agrees, confirmed: found.confirmed };
+  }
+
+  /**
+   * Runs the step with values the policy lets run (allowed, or pending an approval then granted): first the
+   * model Z3 already gave, else a confirmed witness from the counterexample search.
+   */
+  private async runWitness(enc: ToolEncoding, pins: string[], step: PlanStep, free: Set<string>, index: number, sat: QueryResult, effect: string) {
+    const candidates: Array<() => Promise<Record<string, unknown> | undefined>> = [
+      async () => {
+        try {
+          return sat.model ? pick(caseFromModel(this.artifact, enc, sat.model).request.args, free) : undefined;
+        } catch (e) {
+          if (e instanceof InexactModelError) return undefined;
+          throw e;
+        }
+      },
+      async () => {
+        const w = await findCounterexample(this.policy, enc, [...pins, effect], this.timeoutMs);
+        return w?.confirmed ? pick(w.case.request.args, free) : undefined;
+      },
+    ];
+    for (const candidate of candidates) {
+      const args = await candidate();
+      if (!args) continue;
+      const request = this.request(step, args);
+      if (this.decide(request, true).effect === 'deny') continue;
+      const r = this.run(request);
+      if (r.final.effect === 'allow') return r;
+    }
+    this.internalErrors.push(`steps[${index}]: the SMT encoding lets the step run but no values were found that the runtime allows`);
+    return undefined;
+  }
+}
+
+function pick(args: Record<string, unknown>, keys: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (Object.hasOwn(args, k)) out[k] = args[k];
+  return out;
+}
+
+function where(d: Decision | undefined): string {
+  const r = d?.reasons[0];
+  if (!r) return '';
+  return r.span ? ` (${r.span.file}:${r.span.line})` : ` (${r.rule})`;
+}
+
+/**
+ * Checks a plan (see the module comment for the semantics).
+ * @param policy - the loaded policy (its artifact is what the SMT encoding reads)
+ * @param plan - a plan from {@link parsePlan}
+ * @throws EncodingError when a step's tool uses a construct the encoder cannot express exactly (only for
+ *   steps with unknown arguments)
+ */
+export async function checkPlan(policy: Policy, plan: Plan, options: PlanCheckOptions = {}): Promise<PlanReport> {
+  const checker = new PlanChecker(policy, plan, options);
+  const steps: StepReport[] = [];
+  for (let i = 0; i < plan.steps.length; i++) {
+    steps.push(await checker.step(i));
+    options.onStep?.(i + 1, plan.steps.length, plan.steps[i]!.tool);
+  }
+  const approvals = steps.filter((s) => s.verdict === 'pending_approval' || (s.verdict === 'depends' && s.leaves === 'ran_after_approval')).map((s) => s.index);
+  const denied = steps.find((s) => s.verdict === 'deny');
+  const unknown = steps.find((s) => s.verdict === 'unknown');
+  const depends = steps.find((s) => s.verdict === 'depends');
+  const a = policy.artifact;
+  const report = { approvals, steps, policy: { name: a.policy.name, version: a.policy.version, digest: a.digest }, internalErrors: checker.internalErrors };
+  if (denied) {
+    const msg = denied.decision?.reasons[0]?.message ?? 'denied';
+    return { ...report, verdict: 'inadmissible', at: denied.index, reason: `steps[${denied.index}] ${denied.tool} is denied${denied.method === 'smt' ? ' for every value of its unknowns' : ''}: ${msg}${where(denied.decision)}` };
+  }
+  if (unknown) return { ...report, verdict: 'unknown', at: unknown.index, reason: `steps[${unknown.index}] ${unknown.tool}: ${unknown.reason}` };
+  if (depends) {
+    const msg = depends.counterexample?.decision.reasons[0]?.message ?? 'denied';
+    return {
+      ...report,
+      verdict: 'depends',
+      at: depends.index,
+      reason: `steps[${depends.index}] ${depends.tool} is denied for some values of ${depends.unknowns.join(', ')}: ${msg}${where(depends.counterexample?.decision)}`,
+    };
+  }
+  return {
+    ...report,
+    verdict: 'admissible',
+    reason: approvals.length ? `admissible after approvals at steps [${approvals.join(', ')}]` : 'every step is allowed',
+  };
+}
