@@ -9,6 +9,7 @@ import { runDecide, type DecideOptions } from './commands/decide.js';
 import { registerAuthoringCommands } from './commands/authoring.js';
 import { registerEvidenceCommands } from './commands/evidence.js';
 import { registerVerifierCommands } from './commands/verifier.js';
+import { registerTestCommand } from './commands/test.js';
 import { EXIT, UserError } from './errors.js';
 import { PolicyCompileError } from './io/load-policy.js';
 import { renderDiagnostic } from './render/diagnostics.js';
@@ -24,6 +25,8 @@ Exit codes:
   70  internal error (a bug in writ: please report it)
   verify: 0 every assertion proven, 1 an assertion failed, 2 a result unknown, 3 the policy did not
   compile; diff reports and exits 0; see writ verify|diff|smt --help
+  test: 0 every case passed, 1 a case failed or coverage is below --min-coverage, 3 a suite or its
+  policy is invalid (file:line shown); see writ test --help
 
 Examples:
   writ check examples/customer-support
@@ -75,6 +78,7 @@ function program(): Command {
   registerEvidenceCommands(p, (c) => (code = c));
   registerAuthoringCommands(p, (c) => (code = c));
   registerVerifierCommands(p, (c) => (code = c));
+  registerTestCommand(p, (c) => (code = c));
   p.hook('postAction', () => {
     process.exitCode = code;
   });

@@ -24,4 +24,11 @@ export type {
   TaintValue,
 } from './state/store.js';
 export { MemoryStateStore } from './state/memory.js';
+export type { AsyncStateStore, StateRead, StateReadValue, StateReadValues, StateWrite, CommitResult } from './state/async.js';
+export { toAsyncStore } from './state/adapt.js';
+export { SnapshotStore, readId, type SnapshotCache } from './state/snapshot.js';
+export { runOnSnapshot, loadReads, commitWrites, type SnapshotRun, type SnapshotRunOptions } from './state/run.js';
+export { RULE_STATE, STATE_UNAVAILABLE, STATE_BUSY } from './engine/decide.js';
+export type { AsyncDecideOptions, AsyncApprovalOptions, AsyncListApprovalsOptions } from './engine/policy.js';
 export * from './detectors/index.js';
+export { ConditionProbe, clausesOf, type Clause, type ProbeTarget, type RuleProbe, type ProbeResult, type ProbeOptions } from './coverage/probe.js';
