@@ -1,2 +1,430 @@
-/** @packageDocumentation A Redis StateStore for @writ/runtime (being built: issue 7). */
-export {};
+/**
+ * `@writ/state-redis`: a Redis {@link AsyncStateStore} for `@writ/runtime`, shared by every gateway process
+ * that points at the same Redis and prefix.
+ *
+ * ```ts
+ * const store = new RedisStateStore({ url: 'redis://127.0.0.1:6379', prefix: 'writ:prod:' });
+ * const decision = await policy.decideAsync(request, { state: store });
+ * ```
+ *
+ * @packageDocumentation
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type {
+  ApprovalRecord,
+  AsyncStateStore,
+  BudgetCharge,
+  BudgetLimits,
+  BudgetUsage,
+  CallRecord,
+  CommitResult,
+  StateRead,
+  StateReadValue,
+  StateWrite,
+  TaintValue,
+} from '@writ/runtime';
+import { Redis } from 'ioredis';
+import { COMMIT, LOAD } from './scripts.js';
+
+export { Redis };
+
+/** Options of {@link RedisStateStore}. */
+export interface RedisStateStoreOptions {
+  /** A Redis URL (`redis://[:password@]host:port[/db]`, `rediss://` for TLS). Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /**
+   * A client to use instead of `url` (not closed by {@link RedisStateStore.close}). Configure it to fail fast
+   * while disconnected (`enableOfflineQueue: false`, a `commandTimeout`), or decisions wait for Redis.
+   */
+  client?: Redis;
+  /** Prefix of every key this store writes, so several policies or environments share one Redis. Default `writ:`. */
+  prefix?: string;
+  /** Milliseconds before a command without a reply fails (the decision then fails closed). Default 1000. */
+  commandTimeoutMs?: number;
+  /** Milliseconds the first command waits for the initial connection. Default 2000. */
+  connectTimeoutMs?: number;
+}
+
+const STANDARD_TOKEN = /^<([A-Z0-9_]{1,64})_(\d{1,9})>$/;
+/** Kept after a rate-limit window ends before Redis expires the key, in ms (clock skew between gateways). */
+const RATE_TTL_SLACK_MS = 60_000;
+
+type Encoded = Array<string>;
+/** An internal write besides the engine's: compensating a rate hit. */
+type Write = StateWrite | { type: 'rateUndo'; key: string; at: number };
+
+function num(n: number): string {
+  return String(n);
+}
+
+function sha1(s: string): string {
+  return createHash('sha1').update(s).digest('hex');
+}
+
+/** Builds the KEYS list of one script call: each distinct key once, referred to by its 1-based index. */
+class Keys {
+  readonly list: string[] = [];
+  readonly #index = new Map<string, number>();
+
+  ref(key: string): string {
+    let i = this.#index.get(key);
+    if (i === undefined) {
+      this.list.push(key);
+      i = this.list.length;
+      this.#index.set(key, i);
+    }
+    return String(i);
+  }
+}
+
+function usageOf(c: string | null | undefined, t: string | null | undefined, m: string | null | undefined): BudgetUsage {
+  return { calls: Number(c ?? 0), tokens: Number(t ?? 0), costMicros: Number(m ?? 0) };
+}
+
+function parseRecord(s: unknown): ApprovalRecord | undefined {
+  return typeof s === 'string' ? (JSON.parse(s) as ApprovalRecord) : undefined;
+}
+
+/**
+ * A {@link AsyncStateStore} in Redis (5 or later; standalone, or Sentinel through an ioredis client):
+ * each decision is one atomic Lua read of everything it needs and one atomic Lua commit of everything it
+ * wrote, every conditional write re-checked inside the commit (see the runtime's `Policy.decideAsync`), so
+ * gateways sharing the store never overshoot a rate limit or a budget and agree on approvals.
+ *
+ * Layout, under `prefix` (default `writ:`): `r:<limit key>` rate-limit hits (sorted set scored by epoch
+ * ms, expiring one window + 60 s after the last hit), `b:<budget key>` usage (hash `c` calls, `t`
+ * tokens, `m` cost in micro-units), `h:<session>` call history (list of JSON, last 1,000),
+ * `t:<len>:<session>:<label>` taint values (sorted set of JSON scalars by insertion order, the counter
+ * in `tseq`), `a:<id>` approval records (JSON), `ad:<args digest>` the latest record id for a call,
+ * `al` record ids oldest first, `v:<session>` / `vv:<session>` redaction vault (token → text,
+ * `KIND\0text` → token). Budgets, histories, taint, approvals and vaults do not expire.
+ *
+ * Failure: while Redis is unreachable every command fails at once (no offline queue; `commandTimeoutMs`
+ * bounds a hung server), so stateful decisions deny with "state store unavailable"; ioredis reconnects in
+ * the background (backoff up to 1 s) and the next decision after Redis returns succeeds. Scripts are sent
+ * with EVALSHA, falling back to EVAL when Redis lost its script cache (a restart).
+ *
+ * Not for Redis Cluster: a decision's keys are not in one hash slot.
+ */
+export class RedisStateStore implements AsyncStateStore {
+  /** The ioredis client. */
+  readonly client: Redis;
+  readonly prefix: string;
+  readonly #owned: boolean;
+  readonly #approvalPrefix: string;
+  readonly #connectTimeoutMs: number;
+  #everReady: boolean;
+  #lastError: Error | undefined;
+  #rateSeq = 0;
+  readonly #rateTag = randomBytes(6).toString('hex');
+
+  constructor(options: RedisStateStoreOptions = {}) {
+    this.prefix = options.prefix ?? 'writ:';
+    this.#approvalPrefix = `${this.prefix}a:`;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
+    if (options.client !== undefined) {
+      this.client = options.client;
+      this.#owned = false;
+    } else {
+      this.client = new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: options.commandTimeoutMs ?? 1000,
+        connectTimeout: this.#connectTimeoutMs,
+        retryStrategy: (times) => Math.min(50 * times, 1000),
+        enableAutoPipelining: true,
+      });
+      this.#owned = true;
+    }
+    this.#everReady = this.client.status === 'ready';
+    this.client.on('ready', () => {
+      this.#everReady = true;
+    });
+    // Without a listener ioredis prints every connection error; the store reports them through decisions.
+    this.client.on('error', (err: Error) => {
+      this.#lastError = err;
+    });
+  }
+
+  /** The last connection error the client reported, if any (for health checks and logs). */
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
+  /** True while the client is connected and ready. */
+  get connected(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  /** Resolves once connected (rejects after `connectTimeoutMs`). Optional: the first command waits too. */
+  async ready(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    if (this.client.status === 'wait') void this.client.connect().catch(() => undefined);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        reject(new Error(`Redis not ready after ${this.#connectTimeoutMs} ms${this.#lastError ? `: ${this.#lastError.message}` : ''}`));
+      }, this.#connectTimeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.client.once('ready', onReady);
+    });
+  }
+
+  /** Closes the connection if this store opened it (a `client` passed in is left open). */
+  async close(): Promise<void> {
+    if (!this.#owned) return;
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  // ---- scripts -------------------------------------------------------------------------------------------
+
+  async #eval(script: string, sha: string, keys: string[], arg: string): Promise<unknown> {
+    // Fail fast after the first connection; before it, wait for it once.
+    if (!this.#everReady && this.client.status !== 'ready') await this.ready();
+    try {
+      return await this.client.evalsha(sha, keys.length, ...keys, this.#approvalPrefix, arg);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
+        return this.client.eval(script, keys.length, ...keys, this.#approvalPrefix, arg);
+      }
+      throw err;
+    }
+  }
+
+  #key(kind: string, rest: string): string {
+    return `${this.prefix}${kind}:${rest}`;
+  }
+
+  #taintKey(session: string, label: string): string {
+    return this.#key('t', `${session.length}:${session}:${label}`);
+  }
+
+  /**
+   * Reads everything in `reads` in one atomic script call.
+   *
+   * @throws rejects if Redis is unreachable, times out, or holds a value this store cannot parse
+   */
+  async load(reads: readonly StateRead[]): Promise<StateReadValue[]> {
+    const keys = new Keys();
+    const enc: Encoded[] = reads.map((r) => {
+      switch (r.type) {
+        case 'history':
+          return ['h', keys.ref(this.#key('h', r.session))];
+        case 'rate':
+          return ['r', keys.ref(this.#key('r', r.key)), num(r.now - r.windowMs), num(r.now)];
+        case 'budget':
+          return ['b', keys.ref(this.#key('b', r.key))];
+        case 'taint':
+          return ['t', keys.ref(this.#taintKey(r.session, r.label))];
+        case 'approval':
+          return ['a', keys.ref(this.#key('a', r.id))];
+        case 'approvalByDigest':
+          return ['d', keys.ref(this.#key('ad', r.digest))];
+        case 'approvals':
+          return ['A', keys.ref(`${this.prefix}al`)];
+        case 'vault':
+          return ['v', keys.ref(this.#key('v', r.session))];
+      }
+    });
+    const raw = (await this.#eval(LOAD, LOAD_SHA, keys.list, JSON.stringify(enc))) as unknown[];
+    return reads.map((r, i) => decodeRead(r, raw[i]));
+  }
+
+  /**
+   * Applies `writes` all or none in one atomic script call, re-checking every conditional write.
+   *
+   * @throws rejects if Redis is unreachable or times out (the commit may then have applied or not)
+   */
+  async commit(writes: readonly StateWrite[]): Promise<CommitResult> {
+    const r = await this.#commit(writes);
+    return r.conflict === 0 ? { ok: true } : { ok: false, conflict: r.conflict - 1 };
+  }
+
+  async #commit(writes: readonly Write[]): Promise<{ conflict: number; before: BudgetUsage }> {
+    const keys = new Keys();
+    const enc = writes.map((w) => this.#encodeWrite(w, keys));
+    const raw = (await this.#eval(COMMIT, COMMIT_SHA, keys.list, JSON.stringify(enc))) as [number, string, string, string];
+    return { conflict: Number(raw[0]), before: usageOf(raw[1], raw[2], raw[3]) };
+  }
+
+  #encodeWrite(w: Write, keys: Keys): Encoded {
+    switch (w.type) {
+      case 'rateHit': {
+        const member = `${w.now}:${this.#rateTag}:${(this.#rateSeq = (this.#rateSeq + 1) % 1e9)}`;
+        const ttl = Math.ceil(Math.max(0, w.windowMs)) + RATE_TTL_SLACK_MS;
+        return ['r', keys.ref(this.#key('r', w.key)), num(w.now - w.windowMs), num(w.now), num(w.limit), member, num(ttl)];
+      }
+      case 'rateUndo':
+        return ['u', keys.ref(this.#key('r', w.key)), num(w.at)];
+      case 'budgetCharge': {
+        const l = w.limits;
+        const lim = (x: number | undefined) => (x === undefined ? '' : num(x));
+        return ['b', keys.ref(this.#key('b', w.key)), num(w.delta.calls), num(w.delta.tokens), num(w.delta.costMicros), lim(l.calls), lim(l.tokens), lim(l.costMicros)];
+      }
+      case 'budgetAdd':
+        return ['B', keys.ref(this.#key('b', w.key)), num(w.delta.calls), num(w.delta.tokens), num(w.delta.costMicros)];
+      case 'vaultAdd': {
+        const m = STANDARD_TOKEN.exec(w.token);
+        const valueKey = m === null ? '' : `${m[1]}\u0000${w.text}`;
+        return ['v', keys.ref(this.#key('v', w.session)), keys.ref(this.#key('vv', w.session)), w.token, w.text, valueKey];
+      }
+      case 'approvalCreate': {
+        const r = w.record;
+        return ['c', keys.ref(this.#key('ad', r.args_digest)), keys.ref(this.#key('a', r.id)), keys.ref(`${this.prefix}al`), r.id, JSON.stringify(r)];
+      }
+      case 'approvalSwap': {
+        const e = w.expected;
+        return ['s', keys.ref(this.#key('a', w.next.id)), JSON.stringify(w.next), e.status, num(e.approvals.length), num(e.rejections.length)];
+      }
+      case 'recordCall':
+        return ['h', keys.ref(this.#key('h', w.session)), JSON.stringify(w.call), num(Math.max(1, Math.floor(w.max)))];
+      case 'taintAdd':
+        return [
+          't',
+          keys.ref(this.#taintKey(w.session, w.label)),
+          keys.ref(`${this.prefix}tseq`),
+          num(Math.max(1, Math.floor(w.cap))),
+          ...w.values.map((v) => JSON.stringify(v)),
+        ];
+    }
+  }
+
+  async #loadOne<K extends StateRead['type']>(read: StateRead & { type: K }): Promise<StateReadValue> {
+    const [v] = await this.load([read]);
+    return v;
+  }
+
+  // ---- the StateStore mirror: one script call each -------------------------------------------------------
+
+  async history(session: string): Promise<readonly CallRecord[]> {
+    return (await this.#loadOne({ type: 'history', session })) as CallRecord[];
+  }
+
+  async recordCall(session: string, call: CallRecord, max: number): Promise<void> {
+    await this.#commit([{ type: 'recordCall', session, call, max }]);
+  }
+
+  async rateCount(key: string, now: number, windowMs: number): Promise<number> {
+    return (await this.#loadOne({ type: 'rate', key, now, windowMs })) as number;
+  }
+
+  async rateHit(key: string, now: number, windowMs: number, limit: number): Promise<boolean> {
+    return (await this.#commit([{ type: 'rateHit', key, now, windowMs, limit }])).conflict === 0;
+  }
+
+  async rateUndo(key: string, at: number): Promise<void> {
+    await this.#commit([{ type: 'rateUndo', key, at }]);
+  }
+
+  async budgetUse(key: string): Promise<BudgetUsage> {
+    return (await this.#loadOne({ type: 'budget', key })) as BudgetUsage;
+  }
+
+  async budgetCharge(key: string, delta: BudgetUsage, limits: BudgetLimits): Promise<BudgetCharge> {
+    const r = await this.#commit([{ type: 'budgetCharge', key, delta, limits }]);
+    return { ok: r.conflict === 0, before: r.before };
+  }
+
+  /** Adds `delta`; the usage returned is read right after the add (another process may have added too). */
+  async budgetAdd(key: string, delta: BudgetUsage): Promise<BudgetUsage> {
+    await this.#commit([{ type: 'budgetAdd', key, delta }]);
+    return this.budgetUse(key);
+  }
+
+  async taint(session: string, label: string): Promise<ReadonlySet<TaintValue>> {
+    return new Set((await this.#loadOne({ type: 'taint', session, label })) as TaintValue[]);
+  }
+
+  async taintAdd(session: string, label: string, values: readonly TaintValue[], cap: number): Promise<void> {
+    if (values.length === 0) return;
+    await this.#commit([{ type: 'taintAdd', session, label, values, cap }]);
+  }
+
+  async approvalGet(id: string): Promise<ApprovalRecord | undefined> {
+    return (await this.#loadOne({ type: 'approval', id })) as ApprovalRecord | undefined;
+  }
+
+  async approvalFind(argsDigest: string): Promise<ApprovalRecord | undefined> {
+    return (await this.#loadOne({ type: 'approvalByDigest', digest: argsDigest })) as ApprovalRecord | undefined;
+  }
+
+  async approvalCreate(record: ApprovalRecord): Promise<ApprovalRecord> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if ((await this.#commit([{ type: 'approvalCreate', record }])).conflict === 0) return record;
+      const latest = await this.approvalFind(record.args_digest);
+      if (latest !== undefined && (latest.status === 'pending' || latest.status === 'granted' || latest.status === 'rejected')) return latest;
+    }
+    throw new Error(`approval for ${record.args_digest} kept changing`);
+  }
+
+  async approvalSwap(next: ApprovalRecord, expected: ApprovalRecord): Promise<boolean> {
+    return (await this.#commit([{ type: 'approvalSwap', next, expected }])).conflict === 0;
+  }
+
+  async approvalList(): Promise<ApprovalRecord[]> {
+    return (await this.#loadOne({ type: 'approvals' })) as ApprovalRecord[];
+  }
+
+  async vaultEntries(session: string): Promise<ReadonlyArray<readonly [string, string]>> {
+    return (await this.#loadOne({ type: 'vault', session })) as Array<[string, string]>;
+  }
+
+  async vaultAdd(session: string, token: string, text: string): Promise<boolean> {
+    return (await this.#commit([{ type: 'vaultAdd', session, token, text }])).conflict === 0;
+  }
+
+  /**
+   * Deletes every key under this store's prefix (SCAN + UNLINK). For tests and resets; never called by the
+   * engine.
+   */
+  async clear(): Promise<number> {
+    let cursor = '0';
+    let n = 0;
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', `${escapeGlob(this.prefix)}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) n += await this.client.unlink(...keys);
+    } while (cursor !== '0');
+    return n;
+  }
+}
+
+const LOAD_SHA = sha1(LOAD);
+const COMMIT_SHA = sha1(COMMIT);
+
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+function decodeRead(r: StateRead, v: unknown): StateReadValue {
+  switch (r.type) {
+    case 'history':
+      return (v as string[]).map((s) => JSON.parse(s) as CallRecord);
+    case 'rate':
+      return Number(v);
+    case 'budget': {
+      const [c, t, m] = v as Array<string | null>;
+      return usageOf(c, t, m);
+    }
+    case 'taint':
+      return (v as string[]).map((s) => JSON.parse(s) as TaintValue);
+    case 'approval':
+    case 'approvalByDigest':
+      return parseRecord(v);
+    case 'approvals':
+      return (v as unknown[]).map(parseRecord).filter((x): x is ApprovalRecord => x !== undefined);
+    case 'vault': {
+      const flat = v as string[];
+      const out: Array<[string, string]> = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+      return out;
+    }
+  }
+}

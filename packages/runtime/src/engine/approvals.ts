@@ -8,6 +8,7 @@ import { canonicalDigest } from '../artifact/digest.js';
 import type { ApprovalSpec } from '../artifact/types.js';
 import type { ApprovalRecord, Reason } from '../decision/types.js';
 import type { EvalCtx } from '../eval/context.js';
+import type { AsyncStateStore } from '../state/async.js';
 import type { StateStore } from '../state/store.js';
 import { RULE_APPROVAL, makeReason } from './reasons.js';
 
@@ -149,36 +150,76 @@ function checkApprover(approver: unknown): Approver | string {
 
 type Vote = 'approve' | 'reject';
 
+/** The record after `approver`'s vote on `r` as stored, or why the vote is refused. */
+function castVote(r: ApprovalRecord | undefined, id: string, approver: Approver, now: number, kind: Vote, reason?: string): ApprovalRecord | { error: string } {
+  if (r === undefined) return { error: `no approval '${id}'` };
+  if (isExpired(r, now)) return { error: `approval ${id} expired at ${r.expires_at}` };
+  if (r.status !== 'pending') return { error: `approval ${id} is ${r.status}` };
+  if (approver.id === r.agent) return { error: `agent '${r.agent}' may not decide on its own call` };
+  const wanted = [...new Set(r.requirements.map((q) => q.role))];
+  const roles = wanted.filter((role) => approver.roles.includes(role));
+  if (roles.length === 0) {
+    return { error: `approver '${approver.id}' has none of the required roles (${wanted.join(', ')})` };
+  }
+  const time = new Date(now).toISOString();
+  if (kind === 'approve') {
+    if (r.approvals.some((a) => a.approver === approver.id)) {
+      return { error: `approver '${approver.id}' has already approved ${id}` };
+    }
+    const next: ApprovalRecord = { ...r, approvals: [...r.approvals, ...roles.map((role) => ({ approver: approver.id, role, time }))] };
+    next.status = isGranted(next) ? 'granted' : 'pending';
+    return next;
+  }
+  const rejection: ApprovalRecord['rejections'][number] = { approver: approver.id, role: roles[0] as string, time };
+  if (reason !== undefined) rejection.reason = reason;
+  return { ...r, rejections: [...r.rejections, rejection], status: 'rejected' };
+}
+
+const VOTE_ATTEMPTS = 5;
+
 function vote(store: StateStore, id: string, approverIn: unknown, now: number, kind: Vote, reason?: string): ApprovalRecord | { error: string } {
   const approver = checkApprover(approverIn);
   if (typeof approver === 'string') return { error: approver };
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < VOTE_ATTEMPTS; attempt++) {
     const r = store.approvalGet(id);
-    if (r === undefined) return { error: `no approval '${id}'` };
-    if (isExpired(r, now)) return { error: `approval ${id} expired at ${r.expires_at}` };
-    if (r.status !== 'pending') return { error: `approval ${id} is ${r.status}` };
-    if (approver.id === r.agent) return { error: `agent '${r.agent}' may not decide on its own call` };
-    const wanted = [...new Set(r.requirements.map((q) => q.role))];
-    const roles = wanted.filter((role) => approver.roles.includes(role));
-    if (roles.length === 0) {
-      return { error: `approver '${approver.id}' has none of the required roles (${wanted.join(', ')})` };
-    }
-    const time = new Date(now).toISOString();
-    let next: ApprovalRecord;
-    if (kind === 'approve') {
-      if (r.approvals.some((a) => a.approver === approver.id)) {
-        return { error: `approver '${approver.id}' has already approved ${id}` };
-      }
-      next = { ...r, approvals: [...r.approvals, ...roles.map((role) => ({ approver: approver.id, role, time }))] };
-      next.status = isGranted(next) ? 'granted' : 'pending';
-    } else {
-      const rejection: ApprovalRecord['rejections'][number] = { approver: approver.id, role: roles[0] as string, time };
-      if (reason !== undefined) rejection.reason = reason;
-      next = { ...r, rejections: [...r.rejections, rejection], status: 'rejected' };
-    }
-    if (store.approvalSwap(next, r)) return next;
+    const next = castVote(r, id, approver, now, kind, reason);
+    if ('error' in next) return next;
+    if (store.approvalSwap(next, r!)) return next;
   }
   return { error: `approval ${id} changed concurrently; try again` };
+}
+
+/**
+ * {@link approve} or {@link reject} on an {@link AsyncStateStore}: one compare-and-set on the stored record,
+ * retried on a concurrent change. Rejects if the store does (unavailable).
+ */
+export async function voteAsync(
+  store: AsyncStateStore,
+  id: string,
+  approverIn: unknown,
+  now: number,
+  kind: Vote,
+  reason?: string,
+): Promise<ApprovalRecord | { error: string }> {
+  const approver = checkApprover(approverIn);
+  if (typeof approver === 'string') return { error: approver };
+  for (let attempt = 0; attempt < VOTE_ATTEMPTS; attempt++) {
+    const r = await store.approvalGet(id);
+    const next = castVote(r, id, approver, now, kind, reason);
+    if ('error' in next) return next;
+    if (await store.approvalSwap(next, r!)) return next;
+  }
+  return { error: `approval ${id} changed concurrently; try again` };
+}
+
+/** Pending records past their expiry shown as `expired`; optionally filtered by status. */
+export function showApprovals(records: readonly ApprovalRecord[], now: number, status?: ApprovalRecord['status']): ApprovalRecord[] {
+  const out: ApprovalRecord[] = [];
+  for (const r of records) {
+    const shown = r.status === 'pending' && isExpired(r, now) ? { ...r, status: 'expired' as const } : r;
+    if (status === undefined || shown.status === status) out.push(shown);
+  }
+  return out;
 }
 
 /** Records an approval by `approver`; the record becomes `granted` once every requirement's quorum is met. */
@@ -193,10 +234,5 @@ export function reject(store: StateStore, id: string, approver: unknown, now: nu
 
 /** Approval records, with pending records past their expiry reported as `expired`; optionally filtered. */
 export function listApprovals(store: StateStore, now: number, status?: ApprovalRecord['status']): ApprovalRecord[] {
-  const out: ApprovalRecord[] = [];
-  for (const r of store.approvalList()) {
-    const shown = r.status === 'pending' && isExpired(r, now) ? { ...r, status: 'expired' as const } : r;
-    if (status === undefined || shown.status === status) out.push(shown);
-  }
-  return out;
+  return showApprovals(store.approvalList(), now, status);
 }

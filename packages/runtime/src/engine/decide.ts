@@ -73,6 +73,21 @@ export function invalidDecision(meta: PolicyMeta, message: string): Decision {
   };
 }
 
+/** The reason id of a decision the state store could not serve ({@link STATE_UNAVAILABLE}). */
+export const RULE_STATE = 'writ:state-store';
+/** The message of a stateful decision denied because the shared state store failed (fail closed). */
+export const STATE_UNAVAILABLE = 'state store unavailable';
+/** The message of a stateful decision denied because it lost every commit to concurrent decisions. */
+export const STATE_BUSY = 'state store busy: the decision kept conflicting with concurrent decisions';
+
+/**
+ * The fail-closed answer when the state store cannot serve a decision: a `forbidden` deny whose one reason
+ * is `{ rule: "writ:state-store", kind: "disabled", message }` (the stateful controls are out of service).
+ */
+export function stateDeniedDecision(meta: PolicyMeta, message: string): Decision {
+  return { effect: 'deny', denial: 'forbidden', reasons: [makeReason(RULE_STATE, 'disabled', message)], obligations: [], policy: meta };
+}
+
 function forbidden(meta: PolicyMeta, reasons: Reason[], approval?: ApprovalRecord): Decision {
   const d: Decision = { effect: 'deny', denial: 'forbidden', reasons, obligations: [], policy: meta };
   if (approval !== undefined) d.approval = approval;

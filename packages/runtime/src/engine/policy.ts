@@ -5,11 +5,24 @@
  */
 import type { Artifact } from '../artifact/types.js';
 import type { ApprovalRecord, Decision, ResultCheck } from '../decision/types.js';
-import { restoreValue } from '../detectors/index.js';
+import { MemoryTokenVault, restoreValue } from '../detectors/index.js';
+import { toAsyncStore } from '../state/adapt.js';
+import type { AsyncStateStore } from '../state/async.js';
 import { MemoryStateStore } from '../state/memory.js';
+import { runOnSnapshot, type SnapshotRun, type SnapshotRunOptions } from '../state/run.js';
 import type { StateStore } from '../state/store.js';
-import { approve, listApprovals, reject, type Approver } from './approvals.js';
-import { decide, invalidDecision, readOptions, type DecideOptions, type Engine } from './decide.js';
+import { approve, listApprovals, reject, showApprovals, voteAsync, type Approver } from './approvals.js';
+import {
+  STATE_BUSY,
+  STATE_UNAVAILABLE,
+  decide,
+  internalErrorDecision,
+  invalidDecision,
+  readOptions,
+  stateDeniedDecision,
+  type DecideOptions,
+  type Engine,
+} from './decide.js';
 import { KillSwitch, type Override } from './killswitch.js';
 import type { CompiledPolicy } from './plan.js';
 import { checkResult } from './post.js';
@@ -23,6 +36,45 @@ export interface ApprovalOptions {
 /** Options of {@link Policy.approvals}. */
 export interface ListApprovalsOptions extends ApprovalOptions {
   status?: ApprovalRecord['status'];
+}
+
+/**
+ * Options of {@link Policy.decideAsync} and {@link Policy.checkResultAsync}. Without `state`, the policy's
+ * own in-memory store is used (through {@link toAsyncStore}).
+ */
+export interface AsyncDecideOptions extends SnapshotRunOptions {
+  state?: AsyncStateStore;
+  /** The clock, in epoch milliseconds; default `Date.now()`, read once per decision. */
+  now?: number;
+  dryRun?: boolean;
+}
+
+/** Options of the asynchronous approval operations. */
+export interface AsyncApprovalOptions {
+  state?: AsyncStateStore;
+  now?: number;
+}
+
+/** Options of {@link Policy.approvalsAsync}. */
+export interface AsyncListApprovalsOptions extends AsyncApprovalOptions {
+  status?: ApprovalRecord['status'];
+}
+
+function readAsyncOptions(options: unknown): { now: number; dryRun: boolean; state: AsyncStateStore | undefined; run: SnapshotRunOptions } {
+  if (options === undefined || options === null) return { now: Date.now(), dryRun: false, state: undefined, run: {} };
+  if (typeof options !== 'object') throw new TypeError('options must be an object');
+  const o = options as AsyncDecideOptions;
+  let now = o.now;
+  if (now === undefined || now === null) now = Date.now();
+  else if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('options.now must be a finite number of epoch milliseconds');
+  const run: SnapshotRunOptions = {};
+  if (o.maxFetches !== undefined) run.maxFetches = o.maxFetches;
+  if (o.maxConflicts !== undefined) run.maxConflicts = o.maxConflicts;
+  return { now, dryRun: o.dryRun === true, state: o.state ?? undefined, run };
+}
+
+function unavailableMessage(err: unknown): string {
+  return `${STATE_UNAVAILABLE}: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 function errorOf(err: unknown): { error: string } {
@@ -44,6 +96,7 @@ export class Policy {
   readonly name: string;
   readonly version: string;
   readonly #engine: Engine;
+  #ownAsync: AsyncStateStore | undefined;
 
   /** @internal Use {@link loadPolicy}. */
   constructor(artifact: Artifact, compiled: CompiledPolicy) {
@@ -117,6 +170,119 @@ export class Policy {
   approvals(options?: ListApprovalsOptions): ApprovalRecord[] {
     const { now, store } = readOptions(options, this.#engine.store);
     return listApprovals(store, now, options?.status);
+  }
+
+  /**
+   * {@link decide} with the state in an {@link AsyncStateStore} shared by several processes (Redis). The
+   * engine runs synchronously on a snapshot of the store (see {@link AsyncStateStore}): the values it reads
+   * are fetched in one batch (more batches if a rerun reaches new reads), and its writes are committed
+   * together, each conditional write (rate-limit hit, budget charge, approval create or swap) re-checked
+   * atomically, so concurrent gateways never overshoot a limit or a budget; a commit that loses to a
+   * concurrent decision is redone on fresh values (at most `maxConflicts` times, default 8, then a deny
+   * `"state store busy: …"`). A decision that needs no state never touches the store.
+   *
+   * Never rejects. If the store fails (unreachable, timed out), a decision that needs state is a
+   * `forbidden` deny whose reason is `{ rule: "writ:state-store", kind: "disabled", message: "state store
+   * unavailable" }` (fail closed); nothing of it was applied, except that a commit whose reply was lost may
+   * have applied (a rate hit or charge spent on a denied call: never an overshoot).
+   */
+  async decideAsync(request: unknown, options?: AsyncDecideOptions): Promise<Decision> {
+    try {
+      const { now, dryRun, state, run } = readAsyncOptions(options);
+      const store = state ?? this.#asyncStore();
+      const r = await runOnSnapshot(store, (snap) => decide(this.#engine, request, { state: snap, now, dryRun }), run);
+      return this.#settle(r, (message) => stateDeniedDecision(this.#engine.meta, message));
+    } catch (err) {
+      return internalErrorDecision(this.#engine.meta, err);
+    }
+  }
+
+  /** {@link checkResult} on an {@link AsyncStateStore}, as {@link decideAsync}. Never rejects: a store failure is a deny. */
+  async checkResultAsync(request: unknown, result: unknown, options?: AsyncDecideOptions): Promise<ResultCheck> {
+    const meta = this.#engine.meta;
+    const denied = (d: Decision): ResultCheck => ({ effect: 'deny', reasons: d.reasons, obligations: [], policy: meta });
+    try {
+      const { now, dryRun, state, run } = readAsyncOptions(options);
+      const store = state ?? this.#asyncStore();
+      const r = await runOnSnapshot(store, (snap) => checkResult(this.#engine, request, result, { state: snap, now, dryRun }), run);
+      return this.#settle(r, (message) => denied(stateDeniedDecision(meta, message)));
+    } catch (err) {
+      return denied(internalErrorDecision(meta, err));
+    }
+  }
+
+  /**
+   * {@link approve} on an {@link AsyncStateStore}. Never rejects: a store failure is
+   * `{ error: "state store unavailable: …" }`.
+   */
+  async approveAsync(approvalId: string, approver: Approver, options?: AsyncApprovalOptions): Promise<ApprovalRecord | { error: string }> {
+    try {
+      const { now, state } = readAsyncOptions(options);
+      return await voteAsync(state ?? this.#asyncStore(), approvalId, approver, now, 'approve');
+    } catch (err) {
+      return { error: unavailableMessage(err) };
+    }
+  }
+
+  /** {@link reject} on an {@link AsyncStateStore}. Never rejects: a store failure is `{ error: "state store unavailable: …" }`. */
+  async rejectAsync(
+    approvalId: string,
+    approver: Approver,
+    reason?: string,
+    options?: AsyncApprovalOptions,
+  ): Promise<ApprovalRecord | { error: string }> {
+    try {
+      const { now, state } = readAsyncOptions(options);
+      return await voteAsync(state ?? this.#asyncStore(), approvalId, approver, now, 'reject', reason);
+    } catch (err) {
+      return { error: unavailableMessage(err) };
+    }
+  }
+
+  /**
+   * {@link approvals} on an {@link AsyncStateStore}.
+   *
+   * @throws rejects with an Error `"state store unavailable: …"` if the store fails.
+   */
+  async approvalsAsync(options?: AsyncListApprovalsOptions): Promise<ApprovalRecord[]> {
+    const { now, state } = readAsyncOptions(options);
+    let records: ApprovalRecord[];
+    try {
+      records = await (state ?? this.#asyncStore()).approvalList();
+    } catch (err) {
+      throw new Error(unavailableMessage(err), { cause: err });
+    }
+    return showApprovals(records, now, options?.status);
+  }
+
+  /**
+   * {@link restore} on an {@link AsyncStateStore}.
+   *
+   * @throws rejects with an Error `"state store unavailable: …"` if the store fails.
+   */
+  async restoreAsync(session: string | undefined, value: unknown, options?: { state?: AsyncStateStore }): Promise<unknown> {
+    let entries: ReadonlyArray<readonly [string, string]>;
+    try {
+      entries = await (options?.state ?? this.#asyncStore()).vaultEntries(session ?? '');
+    } catch (err) {
+      throw new Error(unavailableMessage(err), { cause: err });
+    }
+    return restoreValue(value, new MemoryTokenVault(entries.map(([t, v]) => [t, v] as [string, string])));
+  }
+
+  #asyncStore(): AsyncStateStore {
+    return (this.#ownAsync ??= toAsyncStore(this.#engine.store));
+  }
+
+  #settle<T>(r: SnapshotRun<T>, deny: (message: string) => T): T {
+    switch (r.kind) {
+      case 'done':
+        return r.value;
+      case 'unavailable':
+        return deny(STATE_UNAVAILABLE);
+      case 'busy':
+        return deny(STATE_BUSY);
+    }
   }
 
   /** Kill switch: disables a tool (or every tool with `*`) until {@link enable}d. */
