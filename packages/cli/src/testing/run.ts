@@ -153,6 +153,7 @@ export function compare(e: Expectation, d: Decision | ResultCheck, result?: unkn
   for (const text of e.reasons ?? []) {
     if (!d.reasons.some((r) => r.message.includes(text))) problems.push(`expected a reason containing ${JSON.stringify(text)}`);
   }
+  if (e.obligations?.length === 0 && d.obligations.length > 0) problems.push(`expected no obligations, got ${d.obligations.map((x) => x.type).join(', ')}`);
   for (const o of e.obligations ?? []) {
     if (!d.obligations.some((a) => obligationMatches(o, a))) {
       const fields = Object.keys(o).filter((k) => k !== 'type');
