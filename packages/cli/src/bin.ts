@@ -9,7 +9,9 @@ import { runDecide, type DecideOptions } from './commands/decide.js';
 import { registerAuthoringCommands } from './commands/authoring.js';
 import { registerEvidenceCommands } from './commands/evidence.js';
 import { registerVerifierCommands } from './commands/verifier.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerTestCommand } from './commands/test.js';
+import { registerPlanCommand } from './commands/plan.js';
 import { EXIT, UserError } from './errors.js';
 import { PolicyCompileError } from './io/load-policy.js';
 import { renderDiagnostic } from './render/diagnostics.js';
@@ -27,6 +29,8 @@ Exit codes:
   compile; diff reports and exits 0; see writ verify|diff|smt --help
   test: 0 every case passed, 1 a case failed or coverage is below --min-coverage, 3 a suite or its
   policy is invalid (file:line shown); see writ test --help
+  plan: 0 admissible (possibly after approvals), 1 inadmissible or a step depends on unknown
+  values, 2 a solver result unknown, 3 the policy or the plan is invalid; see writ plan --help
 
 Examples:
   writ check examples/customer-support
@@ -51,7 +55,8 @@ function program(): Command {
     .argument('<paths...>', '.writ files or directories (all .writ files inside)')
     .option('--json', 'print diagnostics as JSON')
     .option('--deny-warnings', 'treat warnings as errors')
-    .action((paths: string[], o: { json?: boolean; denyWarnings?: boolean }) => {
+    .option('--sarif <file>', 'also write the diagnostics as SARIF 2.1.0 (for code-scanning dashboards)')
+    .action((paths: string[], o: { json?: boolean; denyWarnings?: boolean; sarif?: string }) => {
       code = runCheck(paths, o);
     });
   p.command('compile')
@@ -78,7 +83,9 @@ function program(): Command {
   registerEvidenceCommands(p, (c) => (code = c));
   registerAuthoringCommands(p, (c) => (code = c));
   registerVerifierCommands(p, (c) => (code = c));
+  registerServeCommand(p, (c) => (code = c));
   registerTestCommand(p, (c) => (code = c));
+  registerPlanCommand(p, (c) => (code = c));
   p.hook('postAction', () => {
     process.exitCode = code;
   });

@@ -13,6 +13,7 @@ export function registerVerifierCommands(p: Command, setCode: (code: number) => 
     .option('--json', 'print the report as JSON')
     .option('--timeout <s>', 'per solver query, in seconds', '30')
     .option('--no-analyses', 'prove the assertions only (skip the rule analyses)')
+    .option('--sarif <file>', 'also write the results as SARIF 2.1.0 (for code-scanning dashboards)')
     .addHelpText('after', VERIFY_HELP)
     .action(async (policy: string, o: VerifyCommandOptions) => {
       setCode(await runVerify(policy, o));

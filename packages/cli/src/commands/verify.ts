@@ -11,6 +11,10 @@ import { caseLines, decided, decisionJson } from '../render/counterexample.js';
 import { renderDiagnostic, type DiagnosticLike } from '../render/diagnostics.js';
 import { styler } from '../render/style.js';
 import { colorEnabled } from '../render/style.js';
+import { sarifLog, spanLocation, writeSarif, type SarifFinding } from '../render/sarif.js';
+import { PolicyCompileError } from '../io/load-policy.js';
+import { diagnosticFindings } from './check.js';
+import type { Artifact } from '@writ/runtime';
 
 export interface VerifyCommandOptions {
   json?: boolean;
@@ -18,6 +22,40 @@ export interface VerifyCommandOptions {
   timeout?: string;
   /** `--no-analyses` sets this to false. */
   analyses?: boolean;
+  /** Also write the results (and compile errors) as SARIF 2.1.0 to this file. */
+  sarif?: string;
+}
+
+/** What each kind of verifier result means, for SARIF rule descriptors. */
+const KIND_DESCRIPTION: Record<CheckResult['kind'], string> = {
+  assertion: 'an assertion of the policy does not hold for some request and state (a counterexample is given)',
+  vacuous: 'a rule that can never match',
+  shadowed: 'an allow or approve rule that a deny rule always overrides',
+  redundant: 'a rule implied by another rule of the same effect',
+  dead_tool: 'a tool for which no request can ever be allowed',
+};
+
+/** The results that are not proven/holding, as SARIF findings (rule id = the check's kind). */
+export function verifyFindings(results: readonly CheckResult[], artifact: Artifact, root: string): SarifFinding[] {
+  const out: SarifFinding[] = [];
+  for (const r of results) {
+    const sev = severityOf(r);
+    if (sev === 'ok') continue;
+    const span = r.span ?? artifact.tools[r.tool ?? '']?.span;
+    const cx = r.counterexample;
+    out.push({
+      code: r.kind === 'dead_tool' ? 'dead-tool' : r.kind,
+      description: KIND_DESCRIPTION[r.kind],
+      level: sev === 'error' ? 'error' : sev === 'warning' ? 'warning' : 'note',
+      message:
+        headline(r) +
+        (r.reason ? ` (solver: ${r.reason})` : '') +
+        (cx ? `; counterexample request ${JSON.stringify(cx.case.request)}, decided by the runtime: ${decided(cx.runtime, root)}` : ''),
+      ...(span ? spanLocation(root, span) : {}),
+      ...(cx ? { properties: { counterexample: { request: cx.case.request, state: cx.case.state, runtime: decisionJson(cx.runtime, root), smt: cx.smtEffect } } } : {}),
+    });
+  }
+  return out;
 }
 
 /** Exit code of `verify` (see `writ verify --help`). */
@@ -90,7 +128,14 @@ const DISAGREE = 'internal error: the runtime and the SMT encoding disagree on t
 
 export async function runVerify(input: string, opts: VerifyCommandOptions): Promise<number> {
   const timeoutMs = parseTimeout(opts.timeout);
-  const { artifact, root, texts } = loadVerifyInput(input);
+  let loaded: ReturnType<typeof loadVerifyInput>;
+  try {
+    loaded = loadVerifyInput(input);
+  } catch (e) {
+    if (e instanceof PolicyCompileError && opts.sarif !== undefined) writeSarif(opts.sarif, sarifLog('verify', diagnosticFindings(e.diagnostics, e.root)));
+    throw e;
+  }
+  const { artifact, root, texts } = loaded;
   const bar = progress('verifying tool');
   let report: VerifyReport;
   try {
@@ -103,6 +148,7 @@ export async function runVerify(input: string, opts: VerifyCommandOptions): Prom
   }
   const results = sorted(report.results);
   const code = verifyExitCode(report);
+  if (opts.sarif !== undefined) writeSarif(opts.sarif, sarifLog('verify', verifyFindings(results, artifact, root)));
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(reportJson(report, results, root, code), null, 2)}\n`);
     return code;
