@@ -5,7 +5,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
+  Checkpointer,
   EvidenceFormatError,
+  makeBundle,
   FileLog,
   formatKeyId,
   LogError,
@@ -16,7 +18,7 @@ import {
   verifierKeyOf,
   verifyCheckpoint,
 } from '@writ/verifier';
-import type { NoteSignerKey, NoteVerifierKey } from '@writ/verifier';
+import type { Bundle, NoteSignerKey, NoteVerifierKey } from '@writ/verifier';
 import { EXIT, UserError } from '../errors.js';
 
 /** Reads a text file; a missing or unreadable file is a usage error (exit 2). */
@@ -105,4 +107,24 @@ export async function openLogForAppend(dir: string, key: NoteSignerKey): Promise
     }
   }
   return log;
+}
+
+/**
+ * Appends a certificate's bytes to the log at `dir` (opened with {@link openLogForAppend}) and signs a
+ * checkpoint covering it at once (a one-shot command cannot wait for the next batch), so that the returned
+ * bundle is complete.
+ */
+export async function appendCertified(dir: string, key: NoteSignerKey, bytes: Uint8Array): Promise<Bundle> {
+  const log = await openLogForAppend(dir, key);
+  try {
+    const { index } = await log.append(bytes);
+    const checkpointer = new Checkpointer(log, key, { everyEntries: Infinity, everyMs: Infinity });
+    try {
+      return makeBundle(log, index, await checkpointer.flush());
+    } finally {
+      await checkpointer.close();
+    }
+  } finally {
+    await log.close();
+  }
 }

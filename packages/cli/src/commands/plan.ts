@@ -1,0 +1,292 @@
+/**
+ * `writ plan`: checks an agent's plan (a sequence of tool calls, some arguments unknown until run time)
+ * against a policy before any step runs, with the session's state carried from step to step. Optionally
+ * certifies the verdict in the evidence log.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Decision } from '@writ/runtime';
+import {
+  bundleJson,
+  certifyDecision,
+  checkPlan,
+  parsePlan,
+  PlanError,
+  shutdown,
+  type Bundle,
+  type PlanReport,
+  type StepReport,
+} from '@writ/verifier';
+import { EXIT, UserError } from '../errors.js';
+import { appendCertified, readSignerKeyFile, readTextFile } from '../io/evidence.js';
+import { loadPolicyFrom } from '../io/load-policy.js';
+import { encoding, progress } from '../io/verify-input.js';
+import { whereOf } from '../render/decision.js';
+import { styler, colorEnabled } from '../render/style.js';
+
+export interface PlanCommandOptions {
+  policy: string;
+  json?: boolean;
+  timeout?: string;
+  certify?: boolean;
+  log?: string;
+  key?: string;
+  bundle?: string;
+}
+
+/** Exit codes of `writ plan` (see `writ plan --help`). */
+export const PLAN_EXIT = {
+  admissible: EXIT.ok,
+  /** Inadmissible, or some step depends on values not known yet. */
+  rejected: EXIT.failed,
+  unknown: 2,
+  invalid: EXIT.policy,
+  internal: EXIT.internal,
+} as const;
+
+export const PLAN_HELP = `
+A plan is JSON: the agent, optionally the context (session, declared fields, labels), the time and the
+session's state before the first step (history, budgets used, rate-limit hits), and the steps:
+  { "agent": { "id": "refund-agent" },
+    "steps": [ { "tool": "web_fetch", "args": { "url": "https://example.com/order" } },
+               { "tool": "issue_refund", "args": { "order_id": { "$unknown": "string" },
+                 "amount": { "$ref": "steps[0].result.amount" }, "reason": "refund" } } ] }
+An argument is a JSON value, {"$unknown": "<type>"} (any value of that type), or {"$ref":
+"steps[i].result.<path>"} (an earlier step's result: unknown, and carrying that tool's result labels, so
+\`deny flow L -> tool.param\` applies).
+
+Each step's verdict: allow, deny, pending_approval, or depends (denied for some values of its unknowns:
+a counterexample is shown, replayed through the runtime). Steps with only concrete arguments are decided
+by the runtime; the others by Z3 with the plan's state so far. Rate limits, budgets, history (\`called\`)
+and taint accumulate across steps: an allowed step ran; a pending_approval step is assumed approved, then
+ran; a depends step is assumed to run with values the policy allows; a denied step leaves no state.
+
+Exit codes:
+  0   admissible (possibly after approvals, which are listed)
+  1   inadmissible at some step, or some step depends on values not known yet
+  2   a solver query gave no answer in time (--timeout); or a usage error
+  3   the policy did not compile, the plan is malformed (the JSON path is named), or a step needs a
+      construct the verifier cannot encode exactly
+  70  internal error: the runtime and the SMT encoding disagree, or another bug in writ
+
+Examples:
+  writ plan --policy examples/customer-support examples/customer-support/plans/malicious.json
+  writ plan --policy policy.json plan.json --json
+  writ plan --policy examples/customer-support plan.json --certify --log decisions/ --key log-key.key --bundle plan-evidence.json
+  writ cert verify plan-evidence.json --pubkey log-key.pub
+`;
+
+export function registerPlanCommand(p: Command, setCode: (code: number) => void): void {
+  p.command('plan')
+    .description("check an agent's plan before it runs: each step's verdict with state carried between steps (SMT for unknown arguments)")
+    .argument('<plan>', "the plan JSON file, or '-' for standard input")
+    .requiredOption('--policy <path>', 'a .writ file, a directory of them, or a compiled artifact (.json)')
+    .option('--json', 'print the report as JSON')
+    .option('--timeout <s>', 'per solver query, in seconds', '10')
+    .option('--certify', 'append a signed plan certificate to the evidence log (needs --log and --key)')
+    .option('--log <dir>', 'with --certify: the log directory (created if absent)')
+    .option('--key <file>', "with --certify: the log's private key (<prefix>.key from writ keygen)")
+    .option('--bundle <file>', 'with --certify: write the evidence bundle here')
+    .addHelpText('after', PLAN_HELP)
+    .action(async (plan: string, o: PlanCommandOptions) => {
+      setCode(await runPlan(plan, o));
+    });
+}
+
+function parseTimeout(t: string | undefined): number {
+  const s = Number(t ?? '10');
+  if (!Number.isFinite(s) || s <= 0) throw new UserError(`--timeout: '${t}' is not a positive number of seconds`);
+  return Math.round(s * 1000);
+}
+
+/** `file:line:column` of a character offset. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `${line}:${offset - before.lastIndexOf('\n')}`;
+}
+
+function readPlanJson(file: string): unknown {
+  const text = file === '-' ? readTextFile('/dev/stdin') : readTextFile(file);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    const at = pos ? `:${lineColumn(text, Number(pos[1]))}` : '';
+    throw new UserError(`${file}${at}: the plan is not JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`, PLAN_EXIT.invalid);
+  }
+}
+
+export async function runPlan(file: string, o: PlanCommandOptions): Promise<number> {
+  if (o.certify) {
+    if (o.log === undefined || o.key === undefined) throw new UserError('--certify needs --log <dir> and --key <prefix>.key (create a key with writ keygen)');
+  } else {
+    for (const [given, flag] of [[o.log, '--log'], [o.key, '--key'], [o.bundle, '--bundle']] as const) {
+      if (given !== undefined) throw new UserError(`${flag} needs --certify`);
+    }
+  }
+  const timeoutMs = parseTimeout(o.timeout);
+  const key = o.certify ? readSignerKeyFile(o.key!) : undefined; // a bad key fails before any work
+  const loaded = loadPolicyFrom(o.policy);
+  const raw = readPlanJson(file);
+  let plan;
+  try {
+    plan = parsePlan(loaded.policy.artifact, raw);
+  } catch (e) {
+    if (e instanceof PlanError) throw new UserError(`${file}: ${e.message}`, PLAN_EXIT.invalid);
+    throw e;
+  }
+  const bar = progress('plan');
+  let report: PlanReport;
+  try {
+    report = await encoding(file, () => checkPlan(loaded.policy, plan, { timeoutMs, onStep: (i, n, tool) => bar.update(i, n, tool) }));
+  } finally {
+    bar.clear();
+    await shutdown();
+  }
+  let bundle: Bundle | undefined;
+  if (o.certify && key) {
+    const { bytes } = certifyDecision(raw, planDecision(report), { time: Date.now(), verification: { plan: planVerification(report) } });
+    bundle = await appendCertified(o.log!, key, bytes);
+    if (o.bundle !== undefined) {
+      try {
+        writeFileSync(o.bundle, bundleJson(bundle));
+      } catch (err) {
+        throw new UserError(`${o.bundle}: ${(err as Error).message} (the plan was logged as entry ${bundle.leaf_index} of ${o.log})`);
+      }
+    }
+  }
+  if (o.json) {
+    const out = { plan: file, ...reportJson(report, loaded.root), ...(bundle ? { certified: { log: o.log, entry: bundle.leaf_index, tree_size: bundle.tree_size, ...(o.bundle ? { bundle_file: o.bundle } : { bundle }) } } : {}) };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${renderReport(report, file, loaded.root, colorEnabled())}\n`);
+    if (bundle) {
+      process.stderr.write(`certified: entry ${bundle.leaf_index} of log ${o.log} (tree size ${bundle.tree_size})${o.bundle ? `; bundle: ${o.bundle}` : ''}\n`);
+    }
+  }
+  if (report.internalErrors.length) {
+    for (const e of report.internalErrors) process.stderr.write(`writ: internal error: ${e}\nThis is a bug in writ; please report it.\n`);
+    return PLAN_EXIT.internal;
+  }
+  if (report.verdict === 'admissible') return PLAN_EXIT.admissible;
+  if (report.verdict === 'unknown') return PLAN_EXIT.unknown;
+  return PLAN_EXIT.rejected;
+}
+
+// ---- the certificate ------------------------------------------------------------------------------------
+
+/**
+ * The plan's verdict as a certificate decision: admissible → allow; admissible after approvals →
+ * pending_approval (the approval steps' reasons); inadmissible → deny `forbidden` with the denied step's
+ * reasons; depends or unknown → deny `not_permitted` (the plan is not shown to be admissible).
+ */
+export function planDecision(r: PlanReport): Decision {
+  const base = { obligations: [], policy: r.policy };
+  const summary = { rule: 'writ:plan', kind: 'plan', message: r.reason } as unknown as Decision['reasons'][number];
+  if (r.verdict === 'inadmissible') {
+    const step = r.steps[r.at!]!;
+    return { ...base, effect: 'deny', denial: 'forbidden', reasons: step.decision?.reasons.length ? step.decision.reasons : [summary] };
+  }
+  if (r.verdict !== 'admissible') return { ...base, effect: 'deny', denial: 'not_permitted', reasons: [summary] };
+  if (r.approvals.length) {
+    const reasons = r.approvals.flatMap((i) => r.steps[i]!.decision?.reasons ?? []);
+    return { ...base, effect: 'pending_approval', reasons: reasons.length ? reasons : [summary] };
+  }
+  return { ...base, effect: 'allow', reasons: [summary] };
+}
+
+/** The plan-specific record under the certificate's `verification` (JSON only: no undefined members). */
+export function planVerification(r: PlanReport): Record<string, unknown> {
+  return {
+    type: 'writ.plan-check/v0',
+    verdict: r.verdict,
+    approvals: r.approvals,
+    ...(r.at !== undefined ? { at: r.at } : {}),
+    reason: r.reason,
+    steps: r.steps.map((s) => ({
+      index: s.index,
+      tool: s.tool,
+      verdict: s.verdict,
+      method: s.method,
+      unknowns: s.unknowns,
+      labels: s.labels,
+      leaves: s.leaves,
+      // Rule ids are `file:line` relative to the policy root, so the certificate does not depend on the working directory.
+      ...(s.decision?.reasons[0] ? { rule: s.decision.reasons[0].rule } : {}),
+      ...(s.counterexample ? { counterexample: { args: s.counterexample.args, effect: s.counterexample.decision.effect } } : {}),
+    })),
+  };
+}
+
+// ---- output ---------------------------------------------------------------------------------------------
+
+function stepJson(s: StepReport, root: string): Record<string, unknown> {
+  const r = s.decision?.reasons[0];
+  return {
+    index: s.index,
+    tool: s.tool,
+    verdict: s.verdict,
+    method: s.method,
+    unknowns: s.unknowns,
+    labels: s.labels,
+    leaves: s.leaves,
+    ...(r ? { rule: r.rule, at: whereOf(r, root), message: r.message } : {}),
+    ...(s.decision ? { decision: s.decision } : {}),
+    ...(s.counterexample ? { counterexample: s.counterexample } : {}),
+    ...(s.reason ? { reason: s.reason } : {}),
+    notes: s.notes,
+  };
+}
+
+export function reportJson(r: PlanReport, root: string): Record<string, unknown> {
+  return {
+    verdict: r.verdict,
+    approvals: r.approvals,
+    ...(r.at !== undefined ? { at: r.at } : {}),
+    reason: r.reason,
+    policy: r.policy,
+    steps: r.steps.map((s) => stepJson(s, root)),
+    internal_errors: r.internalErrors,
+  };
+}
+
+export function renderReport(r: PlanReport, file: string, root: string, color: boolean): string {
+  const s = styler(color);
+  const verdictText = (v: StepReport['verdict']) => {
+    const pad = v.padEnd(17);
+    if (v === 'allow') return s('green', pad);
+    if (v === 'pending_approval') return s('yellow', pad);
+    if (v === 'depends') return s('magenta', pad);
+    return s('red', pad);
+  };
+  const nameWidth = Math.max(...r.steps.map((x) => `steps[${x.index}] ${x.tool}`.length));
+  const reasonOf = (x: StepReport) => x.counterexample?.decision.reasons[0] ?? x.decision?.reasons[0];
+  const whereWidth = Math.max(0, ...r.steps.map((x) => whereOf(reasonOf(x), root).length));
+  const out = [`plan ${file}: ${r.steps.length} step(s), policy ${r.policy.name}@${r.policy.version} ${s('dim', r.policy.digest)}`];
+  for (const step of r.steps) {
+    const reason = reasonOf(step);
+    const where = whereOf(reason, root);
+    const unknown = step.unknowns.length ? s('dim', ` [unknown: ${step.unknowns.map((u) => (step.labels[u]?.length ? `${u} (${step.labels[u]!.join(', ')})` : u)).join(', ')}]`) : '';
+    const why = step.verdict === 'unknown' ? step.reason : reason?.message;
+    out.push(`  ${`steps[${step.index}] ${step.tool}`.padEnd(nameWidth)}  ${verdictText(step.verdict)}${where.padEnd(whereWidth)}  ${why ?? ''}${unknown}`);
+    if (step.counterexample) {
+      out.push(`    counterexample: ${JSON.stringify(step.counterexample.args)} -> runtime: ${step.counterexample.decision.effect}${step.counterexample.agrees ? '' : s('red', ' (DISAGREES with the SMT encoding)')}`);
+    }
+    if (step.verdict === 'pending_approval' && step.decision?.approval) {
+      out.push(s('dim', `    needs ${step.decision.approval.requirements.map((q) => `${q.quorum} × ${q.role}`).join(' and ')}; assumed granted for the later steps`));
+    }
+    for (const n of step.notes) out.push(s('dim', `    note: ${n}`));
+  }
+  const head =
+    r.verdict === 'admissible'
+      ? s(['bold', 'green'], r.approvals.length ? `admissible after approvals at steps [${r.approvals.join(', ')}]` : 'admissible')
+      : r.verdict === 'inadmissible'
+        ? s(['bold', 'red'], `inadmissible`)
+        : r.verdict === 'depends'
+          ? s(['bold', 'magenta'], `depends`)
+          : s(['bold', 'yellow'], `unknown`);
+  out.push(r.verdict === 'admissible' ? head : `${head}: ${r.reason}`);
+  return out.join('\n');
+}
