@@ -5,6 +5,7 @@ import { MemoryStateStore, loadPolicy, toAsyncStore, type AsyncStateStore, type 
 import { RedisStateStore } from '@writ/state-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from './helpers/redis.js';
+import { comparable } from './helpers/redis-corpus.js';
 
 interface Case {
   name: string;
@@ -41,17 +42,6 @@ function check(dir: string, c: Case, d: Decision, digest: string): void {
   expect(got, `${dir}: ${c.name}\n${JSON.stringify(d.reasons)}`).toEqual(c.expect);
   expect(d.reasons.length, `${dir}: ${c.name}: reasons never empty`).toBeGreaterThan(0);
   expect(d.policy.digest).toBe(digest);
-}
-
-/** A decision without the parts that differ between runs (approval ids and times). */
-function comparable(d: Decision): unknown {
-  const { approval, reasons, ...rest } = d;
-  const id = (m: string) => (approval === undefined ? m : m.replaceAll(approval.id, '<approval id>'));
-  return {
-    ...rest,
-    reasons: reasons.map((r) => ({ ...r, message: id(r.message) })),
-    approval: approval === undefined ? undefined : { status: approval.status, args_digest: approval.args_digest },
-  };
 }
 
 describe('conformance corpus (runtime)', () => {
