@@ -69,6 +69,8 @@ class PlanChecker {
   readonly store: StateStore = new MemoryStateStore();
   readonly artifact: Artifact;
   readonly internalErrors: string[] = [];
+  /** Requests of the steps that ran, in order (approved first where they asked). */
+  private readonly executed: Request[] = [];
   private readonly timeoutMs: number;
 
   constructor(
@@ -78,7 +80,7 @@ class PlanChecker {
   ) {
     this.artifact = policy.artifact;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.seed();
+    this.seed(this.store);
   }
 
   private get session(): string {
@@ -93,20 +95,20 @@ class PlanChecker {
   }
 
   /** The plan's initial state, written through the store's operations and the runtime's key scheme. */
-  private seed(): void {
+  private seed(store: StateStore): void {
     const { now, state } = this.plan;
-    for (const h of state.history) this.store.recordCall(this.session, { tool: h.tool, args: h.args, at: now - h.ageMs }, HISTORY_MAX);
+    for (const h of state.history) store.recordCall(this.session, { tool: h.tool, args: h.args, at: now - h.ageMs }, HISTORY_MAX);
     for (const [id, hits] of Object.entries(state.rate)) {
       const l = this.artifact.limits.find((x) => x.id === id)!;
       const sv = this.scopeValue(l.scope);
       if (sv === undefined) continue;
-      for (let i = 0; i < hits; i++) this.store.rateHit(`rate|${l.id}|${l.scope}|${sv}`, now, l.windowMs, Number.MAX_SAFE_INTEGER);
+      for (let i = 0; i < hits; i++) store.rateHit(`rate|${l.id}|${l.scope}|${sv}`, now, l.windowMs, Number.MAX_SAFE_INTEGER);
     }
     for (const [id, used] of Object.entries(state.budgets)) {
       const b = this.artifact.budgets.find((x) => x.id === id)!;
       const sv = this.scopeValue(b.scope);
       if (sv === undefined) continue;
-      this.store.budgetAdd(`budget|${b.id}|${b.scope}|${sv}`, { costMicros: Math.round(used.cost * 1_000_000), tokens: used.tokens, calls: used.calls });
+      store.budgetAdd(`budget|${b.id}|${b.scope}|${sv}`, { costMicros: Math.round(used.cost * 1_000_000), tokens: used.tokens, calls: used.calls });
     }
   }
 
@@ -140,24 +142,43 @@ class PlanChecker {
     return { agent: { ...this.plan.agent }, tool: step.tool, args, context };
   }
 
-  decide(request: Request, dryRun = false): Decision {
-    return this.policy.decide(request, { state: this.store, now: this.plan.now, dryRun });
+  decide(request: Request, dryRun = false, store: StateStore = this.store): Decision {
+    return this.policy.decide(request, { state: store, now: this.plan.now, dryRun });
   }
 
-  /** Runs a step that may need an approval: grant it, as the plan assumes, and decide it again. */
-  run(request: Request): { first: Decision; final: Decision } {
-    const first = this.decide(request);
-    if (first.effect !== 'pending_approval' || !first.approval) return { first, final: first };
-    this.grant(first.approval);
-    return { first, final: this.decide(request) };
+  /**
+   * Runs a step that may need an approval: grant it, as the plan assumes, and decide it again. Steps that
+   * ran are remembered, so that a counterexample can be replayed on a fresh store.
+   */
+  run(request: Request, store: StateStore = this.store): { first: Decision; final: Decision } {
+    const first = this.decide(request, false, store);
+    let final = first;
+    if (first.effect === 'pending_approval' && first.approval) {
+      this.grant(first.approval, store);
+      final = this.decide(request, false, store);
+    }
+    if (store === this.store && final.effect === 'allow') this.executed.push(request);
+    return { first, final };
   }
 
-  private grant(record: ApprovalRecord): void {
+  /**
+   * Decides `request` (approving it if it asks) after replaying, on a fresh store, the plan's initial state
+   * and every step that ran so far: an independent check of a counterexample, which writes nothing to the
+   * plan's own store.
+   */
+  replay(request: Request): { first: Decision; final: Decision } {
+    const store = new MemoryStateStore();
+    this.seed(store);
+    for (const r of this.executed) this.run(r, store);
+    return this.run(request, store);
+  }
+
+  private grant(record: ApprovalRecord, store: StateStore): void {
     const time = new Date(this.plan.now).toISOString();
     const approvals = record.requirements.flatMap((r, i) =>
       Array.from({ length: r.quorum }, (_, k) => ({ approver: `plan-approver-${i + 1}-${k + 1}`, role: r.role, time })),
     );
-    this.store.approvalSwap({ ...record, status: 'granted', approvals }, record);
+    store.approvalSwap({ ...record, status: 'granted', approvals }, record);
   }
 
   /** The symbolic state of `enc` as the store holds it now, for this step's scope. */
@@ -168,7 +189,9 @@ class PlanChecker {
       history: modelsHistory ? this.store.history(this.session).map((h) => ({ tool: h.tool, age_ms: now - h.at, args: h.args })) : [],
       full_limits: [],
       budgets: {},
-      approval: 'none',
+      // Every approval the step asks for is granted, as the plan assumes: the queries ask whether the step
+      // can run at all, and whether it needs an approval to (needs_approval), separately.
+      approval: 'granted',
     };
     for (const i of this.artifact.index[tool]?.limits ?? []) {
       const l = this.artifact.limits[i]!;
@@ -210,31 +233,40 @@ class PlanChecker {
     const pins = pinCase(this.artifact, enc, c, { free });
     const notes = [...enc.notes];
     const session = await QuerySession.open(script([enc], pins), this.timeoutMs);
+    const results: QueryResult[] = [];
+    const ask = async (what: string, asserts: string[], model = false) => {
+      const r = await session.check(asserts, { model });
+      results.push(r);
+      if (r.status === 'unknown') throw new Unanswered(what, r.reason);
+      return r;
+    };
     let deny: QueryResult;
     let allow: QueryResult;
-    let pending: QueryResult;
+    let plain = false;
+    let needs = false;
     try {
-      deny = await session.check([enc.effect.deny], { model: false });
-      allow = await session.check([enc.effect.allow]);
-      pending = await session.check([enc.effect.pending]);
+      deny = await ask('can it be denied', [enc.effect.deny]);
+      allow = await ask('can it run', [enc.effect.allow], true);
+      if (allow.status === 'sat') {
+        plain = (await ask('can it run without an approval', [enc.effect.allow, `(not ${enc.needsApproval})`])).status === 'sat';
+        needs = (await ask('can it need an approval', [enc.effect.allow, enc.needsApproval])).status === 'sat';
+      }
+    } catch (e) {
+      if (!(e instanceof Unanswered)) throw e;
+      return { ...base, notes, verdict: 'unknown', method: 'smt', leaves: 'not_run', reason: `the solver gave no answer to "${e.question}" (${e.why ?? 'unknown'})` };
     } finally {
       session.close();
     }
-    const unknown = [deny, allow, pending].find((r) => r.status === 'unknown');
-    if (unknown) {
-      const which = unknown === deny ? 'can it be denied' : unknown === allow ? 'can it be allowed' : 'can it need an approval';
-      return { ...base, notes, verdict: 'unknown', method: 'smt', leaves: 'not_run', reason: `the solver gave no answer to "${which}" (${unknown.reason ?? 'unknown'})` };
-    }
     const canDeny = deny.status === 'sat';
-    const canRun = allow.status === 'sat' || pending.status === 'sat';
-    if (!canRun) {
-      // Denied for every value: an example of the denial, for its reason.
-      const cex = await this.counterexample(enc, pins, step, free, index);
+    if (allow.status !== 'sat') {
+      // Denied for every value (even with its approvals granted): an example of the denial, for its reason.
+      const cex = await this.counterexample(enc, pins, step, free, index, notes);
       return { ...base, notes, verdict: 'deny', method: 'smt', leaves: 'not_run', ...(cex ? { decision: cex.decision } : {}) };
     }
-    const cex = canDeny ? await this.counterexample(enc, pins, step, free, index) : undefined;
-    const ran = await this.runWitness(enc, pins, step, free, index, allow.status === 'sat' ? allow : pending, allow.status === 'sat' ? enc.effect.allow : enc.effect.pending);
-    const verdict = canDeny ? 'depends' : allow.status === 'sat' && pending.status !== 'sat' ? 'allow' : 'pending_approval';
+    const cex = canDeny ? await this.counterexample(enc, pins, step, free, index, notes) : undefined;
+    const ran = await this.runWitness(enc, pins, step, free, index, allow);
+    const verdict = canDeny ? 'depends' : needs ? 'pending_approval' : 'allow';
+    if (!canDeny && needs && plain) notes.push('some values need an approval, others do not');
     return {
       ...base,
       notes,
@@ -245,19 +277,23 @@ class PlanChecker {
     };
   }
 
-  /** A denied assignment of the unknowns, replayed through the runtime in the plan's state. */
-  private async counterexample(enc: ToolEncoding, pins: string[], step: PlanStep, free: Set<string>, index: number) {
+  /** A denied assignment of the unknowns, replayed through the runtime after the plan's earlier steps. */
+  private async counterexample(enc: ToolEncoding, pins: string[], step: PlanStep, free: Set<string>, index: number, notes: string[]) {
     const found = await findCounterexample(this.policy, enc, [...pins, enc.effect.deny], this.timeoutMs);
     if (!found) {
       this.internalErrors.push(`steps[${index}]: the solver found a denial but no concrete counterexample for it`);
       return undefined;
     }
     const args = pick(found.case.request.args, free);
-    const decision = this.decide(this.request(step, args), true);
+    const { final: decision } = this.replay(this.request(step, args));
     const agrees = found.agrees && decision.effect === 'deny';
-    if (!agrees) {
+    if (!found.confirmed) {
+      // Detectors are uninterpreted: the solver assumed a detector fires on some value, and no concrete string
+      // that does was found. The denial stays possible; this particular value does not show it.
+      notes.push(`unconfirmed counterexample: no concrete value was found for the detector behaviour the solver assumed`);
+    } else if (!agrees) {
       this.internalErrors.push(
-        `steps[${index}]: the SMT encoding denies ${JSON.stringify(args)} but the runtime decides ${decision.effect} (${found.agrees ? 'in the plan state' : 'in the counterexample state'})`,
+        `steps[${index}]: the SMT encoding denies ${JSON.stringify(args)} but the runtime decides ${decision.effect} (${found.agrees ? 'after the plan\'s earlier steps' : 'in the counterexample state'})`,
       );
     }
     return { args, decision, agrees, confirmed: found.confirmed };
@@ -267,7 +303,7 @@ class PlanChecker {
    * Runs the step with values the policy lets run (allowed, or pending an approval then granted): first the
    * model Z3 already gave, else a confirmed witness from the counterexample search.
    */
-  private async runWitness(enc: ToolEncoding, pins: string[], step: PlanStep, free: Set<string>, index: number, sat: QueryResult, effect: string) {
+  private async runWitness(enc: ToolEncoding, pins: string[], step: PlanStep, free: Set<string>, index: number, sat: QueryResult) {
     const candidates: Array<() => Promise<Record<string, unknown> | undefined>> = [
       async () => {
         try {
@@ -278,7 +314,7 @@ class PlanChecker {
         }
       },
       async () => {
-        const w = await findCounterexample(this.policy, enc, [...pins, effect], this.timeoutMs);
+        const w = await findCounterexample(this.policy, enc, [...pins, enc.effect.allow], this.timeoutMs);
         return w?.confirmed ? pick(w.case.request.args, free) : undefined;
       },
     ];
@@ -292,6 +328,15 @@ class PlanChecker {
     }
     this.internalErrors.push(`steps[${index}]: the SMT encoding lets the step run but no values were found that the runtime allows`);
     return undefined;
+  }
+}
+
+class Unanswered extends Error {
+  constructor(
+    readonly question: string,
+    readonly why: string | undefined,
+  ) {
+    super(question);
   }
 }
 

@@ -38,6 +38,8 @@ export interface ToolEncoding {
   match: Map<string, string>;
   /** Symbol of "some deny rule, flow or kill switch denies". */
   denied: string;
+  /** Symbol of "some approve rule or approval-requiring flow asks for an approval". */
+  needsApproval: string;
   /** Things the reader must know: patterns encoded as uninterpreted predicates. */
   notes: string[];
   /** Encodes a further condition over this request (for assertions): fields it reads must be present. */
@@ -463,6 +465,7 @@ class ToolEncoder {
       effect: { allow, deny, pending },
       match,
       denied,
+      needsApproval,
       notes: this.notes,
       condition: (e: Expr) => and([...collectReads(e, this.decl.params).map((x) => this.present(x)), this.expr(e)]),
     };

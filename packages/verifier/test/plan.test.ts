@@ -1,0 +1,280 @@
+// Plan checking: concrete steps decided by the runtime, unknown arguments by Z3, with rate limits, budgets,
+// history and taint carried from step to step; counterexamples the runtime really denies; malformed plans.
+import { compile } from '@writ/compiler';
+import { loadPolicy, MemoryStateStore, type Artifact, type Policy, type Request } from '@writ/runtime';
+import { checkPlan, parsePlan, PlanError, refLabels, shutdown, type Plan, type PlanReport } from '@writ/verifier';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+
+afterAll(() => shutdown());
+
+const POLICY = `policy "plan-test" version "1.0.0"
+
+role billing
+role finance
+agent "bot" roles [billing]
+
+tool web_fetch(url: string) risk low
+tool issue_refund(order_id: string, amount: money(USD), reason: string) risk high cost 1 USD
+tool send_sms(to: string, body: string) risk medium
+tool export_data(customer_id: string) risk high
+tool tag(note: string, weight?: integer) risk low
+
+allow [web_fetch, send_sms, export_data, tag] when agent has role billing
+allow issue_refund when agent has role billing and args.amount <= 100 USD
+approve issue_refund when agent has role billing and args.amount > 100 USD and args.amount <= 500 USD
+  by role finance within 30m else deny
+deny issue_refund when args.amount > 500 USD because "refunds above $500 are never automated"
+deny export_data when called issue_refund because "no export after a refund"
+deny tag when args.note == "forbidden" because "that note is forbidden"
+
+limit send_sms 2 per 1h per agent
+budget per session cost 3.5 USD
+
+label untrusted from tool web_fetch.result
+label contact from tool web_fetch.result.contact
+deny flow untrusted -> issue_refund.amount because "a refund amount must not come from the web"
+deny flow contact -> send_sms.to because "no messages to numbers scraped from the web"
+`;
+
+const compiled = compile([{ file: 'policy.writ', text: POLICY }]);
+const artifact = compiled.artifact as Artifact;
+const policy: Policy = loadPolicy(artifact);
+
+const refund = (amount: unknown, order = 'A-1') => ({ tool: 'issue_refund', args: { order_id: order, amount, reason: 'late' } });
+const sms = (to: unknown, body: unknown = 'hello') => ({ tool: 'send_sms', args: { to, body } });
+const unknown = (type: string) => ({ $unknown: type });
+const ref = (path: string) => ({ $ref: path });
+
+function plan(steps: unknown[], extra: Record<string, unknown> = {}): Plan {
+  return parsePlan(artifact, { agent: { id: 'bot' }, steps, ...extra });
+}
+
+async function run(steps: unknown[], extra: Record<string, unknown> = {}): Promise<PlanReport> {
+  const report = await checkPlan(policy, plan(steps, extra));
+  expect(report.internalErrors).toEqual([]);
+  return report;
+}
+
+const verdicts = (r: PlanReport) => r.steps.map((s) => s.verdict);
+const PLAN_TIME = Date.parse('2026-01-01T12:00:00.000Z');
+
+/** Decides requests in sequence on a fresh store, as a gateway would, approving pending ones. */
+function sequence(requests: Request[]): Array<'allow' | 'deny' | 'pending_approval'> {
+  const store = new MemoryStateStore();
+  return requests.map((r) => {
+    const d = policy.decide(r, { state: store, now: PLAN_TIME });
+    if (d.effect === 'pending_approval' && d.approval) {
+      const rec = d.approval;
+      store.approvalSwap({ ...rec, status: 'granted', approvals: [{ approver: 'fin', role: 'finance', time: new Date(PLAN_TIME).toISOString() }] }, rec);
+      policy.decide(r, { state: store, now: PLAN_TIME });
+    }
+    return d.effect;
+  });
+}
+
+const req = (step: { tool: string; args: Record<string, unknown> }, extra: Record<string, unknown> = {}): Request => ({
+  agent: { id: 'bot' },
+  tool: step.tool,
+  args: step.args,
+  context: { session: 'plan', ...extra },
+});
+
+describe('concrete steps: the runtime decides, state accumulates', () => {
+  it('matches deciding the same requests in sequence on one store (limits, budgets, approvals, sequences)', async () => {
+    const steps = [sms('+1 555 0100'), refund(40), sms('+1 555 0101'), refund(250), sms('+1 555 0102'), refund(60), refund(10), { tool: 'export_data', args: { customer_id: 'C-1' } }];
+    const r = await run(steps);
+    expect(verdicts(r)).toEqual(sequence(steps.map((s) => req(s))));
+    // The third SMS exceeds 2 per hour; the fourth refund exceeds the 3.5 USD session budget (1 USD each);
+    // the export follows a refund.
+    expect(verdicts(r)).toEqual(['allow', 'allow', 'allow', 'pending_approval', 'deny', 'allow', 'deny', 'deny']);
+    expect(r.steps[4]!.decision!.reasons[0]!.kind).toBe('limit');
+    expect(r.steps[6]!.decision!.reasons[0]!.kind).toBe('budget');
+    expect(r.steps[7]!.decision!.reasons[0]!.message).toBe('no export after a refund');
+    expect(r.steps.every((s) => s.method === 'runtime')).toBe(true);
+    expect(r.verdict).toBe('inadmissible');
+    expect(r.at).toBe(4);
+    expect(r.approvals).toEqual([3]);
+  });
+
+  it('a plan whose every step is allowed is admissible; approvals are listed', async () => {
+    expect((await run([refund(20), { tool: 'export_data', args: { customer_id: 'C-1' } }])).verdict).toBe('inadmissible');
+    const ok = await run([{ tool: 'export_data', args: { customer_id: 'C-1' } }, refund(20)]);
+    expect(ok).toMatchObject({ verdict: 'admissible', approvals: [], reason: 'every step is allowed' });
+    const approved = await run([refund(120), refund(20)]);
+    expect(approved).toMatchObject({ verdict: 'admissible', approvals: [0], reason: 'admissible after approvals at steps [0]' });
+    expect(approved.steps[0]!.leaves).toBe('ran_after_approval');
+  });
+
+  it('the initial state counts: history, budgets and rate-limit hits', async () => {
+    const limit = artifact.limits[0]!.id;
+    const budget = artifact.budgets[0]!.id;
+    expect(verdicts(await run([sms('+1')], { state: { rate: { [limit]: 2 } } }))).toEqual(['deny']);
+    expect(verdicts(await run([sms('+1')], { state: { rate: { [limit]: 1 } } }))).toEqual(['allow']);
+    expect(verdicts(await run([refund(5)], { state: { budgets: { [budget]: { cost: 2.5 } } } }))).toEqual(['allow']);
+    expect(verdicts(await run([refund(5)], { state: { budgets: { [budget]: { cost: 2.6 } } } }))).toEqual(['deny']);
+    const history = { history: [{ tool: 'issue_refund', args: { order_id: 'A-0', amount: 5, reason: 'x' }, age: '10m' }] };
+    expect(verdicts(await run([{ tool: 'export_data', args: { customer_id: 'C' } }], { state: history }))).toEqual(['deny']);
+  });
+});
+
+describe('unknown arguments: Z3 with the state pinned', () => {
+  it('depends, with a counterexample that the runtime denies after the same earlier steps', async () => {
+    const steps = [refund(30), refund(unknown('money'))];
+    const r = await run(steps);
+    expect(verdicts(r)).toEqual(['allow', 'depends']);
+    const s = r.steps[1]!;
+    expect(s.method).toBe('smt');
+    expect(s.unknowns).toEqual(['amount']);
+    const cex = s.counterexample!;
+    expect(cex.agrees).toBe(true);
+    expect(cex.confirmed).toBe(true);
+    expect(typeof cex.args['amount']).toBe('number');
+    // Independently: the earlier step then the counterexample on a fresh store.
+    const replay = sequence([req(refund(30)), req(refund(cex.args['amount']))]);
+    expect(replay).toEqual(['allow', 'deny']);
+    expect(r.verdict).toBe('depends');
+    expect(r.at).toBe(1);
+  });
+
+  it('allow for every value when no value can be denied, and the step leaves state', async () => {
+    // web_fetch has no deny rule: any URL is allowed. Sending its (unknown) body by SMS is allowed too.
+    const r = await run([{ tool: 'web_fetch', args: { url: unknown('string') } }, sms('+1 555 0100', ref('steps[0].result.body'))]);
+    expect(verdicts(r)).toEqual(['allow', 'allow']);
+    expect(r.steps[1]!.labels).toEqual({ body: ['untrusted'] });
+    expect(r.verdict).toBe('admissible');
+  });
+
+  it('deny for every value once the rate limit is used up by earlier steps', async () => {
+    const r = await run([sms('+1'), sms('+2'), sms('+3', unknown('string'))]);
+    expect(verdicts(r)).toEqual(['allow', 'allow', 'deny']);
+    expect(r.steps[2]!.method).toBe('smt');
+    expect(r.steps[2]!.decision!.reasons[0]!.kind).toBe('limit');
+    expect(r.verdict).toBe('inadmissible');
+    // With one hit fewer the unknown body is allowed whatever it is.
+    expect(verdicts(await run([sms('+1'), sms('+3', unknown('string'))]))).toEqual(['allow', 'allow']);
+  });
+
+  it('deny for every value once the budget is spent', async () => {
+    const r = await run([refund(1), refund(2), refund(3), refund(unknown('money'))]);
+    expect(verdicts(r)).toEqual(['allow', 'allow', 'allow', 'deny']);
+    expect(r.steps[3]!.decision!.reasons[0]!.kind).toBe('budget');
+  });
+
+  it('a depends step is assumed to run: a later `called` sees it', async () => {
+    const r = await run([refund(unknown('money')), { tool: 'export_data', args: { customer_id: unknown('string') } }]);
+    expect(verdicts(r)).toEqual(['depends', 'deny']);
+    expect(r.steps[0]!.leaves).toBe('ran');
+    expect(r.steps[1]!.decision!.reasons[0]!.message).toBe('no export after a refund');
+    // Without the refund the export is allowed for every customer id.
+    expect(verdicts(await run([{ tool: 'export_data', args: { customer_id: unknown('string') } }]))).toEqual(['allow']);
+  });
+
+  it('a denied step leaves no state', async () => {
+    const r = await run([refund(900), { tool: 'export_data', args: { customer_id: unknown('string') } }]);
+    expect(verdicts(r)).toEqual(['deny', 'allow']);
+    expect(r.steps[0]!.leaves).toBe('not_run');
+  });
+
+  it('pending_approval for every value when every allowed value needs an approval', async () => {
+    // amount unknown but the plan's earlier refunds used 3 USD of 3.5: one more call fits; any amount in
+    // (100, 500] is pending, above is denied: depends. A fixed amount with an unknown reason: pending only.
+    const r = await run([{ tool: 'issue_refund', args: { order_id: 'A-1', amount: 300, reason: unknown('string') } }]);
+    expect(verdicts(r)).toEqual(['pending_approval']);
+    expect(r).toMatchObject({ verdict: 'admissible', approvals: [0] });
+    expect(r.steps[0]!.leaves).toBe('ran_after_approval');
+  });
+
+  it('an optional unknown argument is present, and its value decides', async () => {
+    const r = await run([{ tool: 'tag', args: { note: unknown('string'), weight: unknown('integer') } }]);
+    expect(verdicts(r)).toEqual(['depends']);
+    expect(r.steps[0]!.counterexample!.args['note']).toBe('forbidden');
+  });
+});
+
+describe('taint: $ref carries the referenced step result labels', () => {
+  it('a refund whose amount comes from a fetched page is denied for every value', async () => {
+    const r = await run([{ tool: 'web_fetch', args: { url: 'https://shop.example/order/1' } }, refund(ref('steps[0].result.amount'))]);
+    expect(verdicts(r)).toEqual(['allow', 'deny']);
+    expect(r.steps[1]!.labels).toEqual({ amount: ['untrusted'] });
+    expect(r.steps[1]!.decision!.reasons[0]).toMatchObject({ kind: 'flow', message: 'a refund amount must not come from the web' });
+    expect(r).toMatchObject({ verdict: 'inadmissible', at: 1 });
+    expect(r.reason).toContain('a refund amount must not come from the web');
+  });
+
+  it('the same amount from a step that is no label source only depends on its value', async () => {
+    const r = await run([sms('+1'), refund(ref('steps[0].result.amount'))]);
+    expect(r.steps[1]!.labels).toEqual({});
+    expect(verdicts(r)).toEqual(['allow', 'depends']);
+  });
+
+  it('labels follow the result path: only the contact part carries `contact`', async () => {
+    expect(refLabels(artifact, 'web_fetch', ['contact', 'phone'])).toEqual(['untrusted', 'contact']);
+    expect(refLabels(artifact, 'web_fetch', [])).toEqual(['untrusted', 'contact']);
+    expect(refLabels(artifact, 'web_fetch', ['body'])).toEqual(['untrusted']);
+    expect(refLabels(artifact, 'send_sms', ['contact'])).toEqual([]);
+    const fetch = { tool: 'web_fetch', args: { url: 'https://example.com' } };
+    const toContact = await run([fetch, sms(ref('steps[0].result.contact.phone'))]);
+    expect(verdicts(toContact)).toEqual(['allow', 'deny']);
+    expect(toContact.steps[1]!.decision!.reasons[0]!.message).toBe('no messages to numbers scraped from the web');
+    const toBody = await run([fetch, sms(ref('steps[0].result.body'))]);
+    expect(verdicts(toBody)).toEqual(['allow', 'allow']);
+  });
+
+  it('the runtime agrees: the flow denial is what it decides for a claimed label', () => {
+    const d = policy.decide(req(refund(5), { labels: { amount: ['untrusted'] } }), { state: new MemoryStateStore(), now: PLAN_TIME, dryRun: true });
+    expect(d.effect).toBe('deny');
+    expect(d.reasons[0]!.kind).toBe('flow');
+  });
+});
+
+describe('malformed plans fail closed with the JSON path', () => {
+  const cases: Array<[unknown, string]> = [
+    [[], '$'],
+    [{ steps: [] }, '$.agent'],
+    [{ agent: { id: 'bot' }, steps: [] }, '$.steps'],
+    [{ agent: { id: 'bot' }, steps: [{ tool: 'nope', args: {} }] }, '$.steps[0].tool'],
+    [{ agent: { id: 'bot' }, steps: [refund(5), { tool: 'send_sms', args: { to: '+1', body: 'x', extra: 1 } }] }, '$.steps[1].args.extra'],
+    [{ agent: { id: 'bot' }, steps: [{ tool: 'send_sms', args: { to: '+1' } }] }, '$.steps[0].args'],
+    [{ agent: { id: 'bot' }, steps: [refund('ten')] }, '$.steps[0].args.amount'],
+    [{ agent: { id: 'bot' }, steps: [refund(unknown('string'))] }, '$.steps[0].args.amount.$unknown'],
+    [{ agent: { id: 'bot' }, steps: [refund(ref('steps[0].result'))] }, '$.steps[0].args.amount.$ref'],
+    [{ agent: { id: 'bot' }, steps: [refund(ref('step[0].result'))] }, '$.steps[0].args.amount.$ref'],
+    [{ agent: { id: 'bot' }, steps: [refund({ $unknown: 'money', x: 1 })] }, '$.steps[0].args.amount.x'],
+    [{ agent: { id: 'bot' }, steps: [refund(5)], state: { rate: { 'policy.writ:99': 1 } } }, '$.state.rate.policy.writ:99'],
+    [{ agent: { id: 'bot' }, steps: [refund(5)], context: { undeclared: 1 } }, '$.context.undeclared'],
+    [{ agent: { id: 'bot' }, steps: [refund(5)], time: 'yesterday' }, '$.time'],
+    [{ agent: { id: 'bot' }, steps: [{ ...refund(5), usage: { tokens: -1 } }] }, '$.steps[0].usage.tokens'],
+  ];
+  for (const [input, path] of cases) {
+    it(`${JSON.stringify(input).slice(0, 90)} -> ${path}`, () => {
+      let error: unknown;
+      try {
+        parsePlan(artifact, input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(PlanError);
+      expect((error as PlanError).path).toBe(path);
+      expect((error as PlanError).message.startsWith(`${path}: `)).toBe(true);
+    });
+  }
+
+  it('parsePlan throws nothing but PlanError on arbitrary JSON, and parsed plans only hold declared tools', () => {
+    const arg = fc.oneof(fc.jsonValue(), fc.constantFrom(unknown('string'), unknown('money'), ref('steps[0].result'), ref('steps[9].result.x')));
+    const step = fc.record({ tool: fc.constantFrom('issue_refund', 'send_sms', 'web_fetch', 'nope'), args: fc.dictionary(fc.constantFrom('to', 'body', 'url', 'amount', 'order_id', 'reason', 'x'), arg) });
+    const input = fc.oneof(fc.jsonValue(), fc.record({ agent: fc.oneof(fc.constant({ id: 'bot' }), fc.jsonValue()), steps: fc.array(step, { maxLength: 4 }) }));
+    fc.assert(
+      fc.property(input, (v) => {
+        try {
+          const p = parsePlan(artifact, v);
+          for (const s of p.steps) expect(Object.hasOwn(artifact.tools, s.tool)).toBe(true);
+        } catch (e) {
+          if (!(e instanceof PlanError)) throw e;
+          expect(e.path.startsWith('$')).toBe(true);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
