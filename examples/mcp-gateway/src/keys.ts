@@ -31,9 +31,14 @@ function keyId(name: string, raw: Buffer): string {
 }
 
 function split(text: string): { name: string; id: string; raw: Buffer } {
-  const parts = text.trim().split('+');
-  if (parts.length !== 3) throw new KeyFormatError('a key must be <name>+<key id>+<key data>');
-  const [name, id, data] = parts as [string, string, string];
+  // Base64 key data may itself contain '+': only the first two separate fields.
+  const t = text.trim();
+  const a = t.indexOf('+');
+  const b = a < 0 ? -1 : t.indexOf('+', a + 1);
+  if (a < 0 || b < 0) throw new KeyFormatError('a key must be <name>+<key id>+<key data>');
+  const name = t.slice(0, a);
+  const id = t.slice(a + 1, b);
+  const data = t.slice(b + 1);
   if (name.length === 0 || /\s/.test(name)) throw new KeyFormatError('a key name must be non-empty with no white space');
   if (!/^[0-9a-f]{8}$/i.test(id)) throw new KeyFormatError('a key id must be 8 hexadecimal digits');
   const bytes = Buffer.from(data, 'base64');
