@@ -74,7 +74,18 @@ export class RedisServer {
     });
   }
 
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hung server). */
+  pause(): void {
+    this.#proc?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link pause}. */
+  resume(): void {
+    this.#proc?.kill('SIGCONT');
+  }
+
   async dispose(): Promise<void> {
+    this.resume();
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
