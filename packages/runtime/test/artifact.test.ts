@@ -183,6 +183,30 @@ describe('digests', () => {
     expect(canonicalJson(sortKeys({ '9': 1, '10': 2, a: 3 }))).toBe('{"10":2,"9":1,"a":3}');
   });
 
+  it('canonicalJson of unordered objects (the sorted-copy path) is canonicalize, whatever the member names', () => {
+    const lib = ((canonicalize as unknown as { default?: unknown }).default ?? canonicalize) as (v: unknown) => string;
+    // Names that exercise the copy: index-like and digit-led names, names below '0', __proto__, non-ASCII, surrogates.
+    const name = fc.oneof(
+      fc.constantFrom('a', 'b', 'Z', '0', '9', '10', '01', '1a', '!', ' ', '__proto__', 'constructor', 'é', '\u{1F600}', '\uFFFF', ''),
+      fc.string({ maxLength: 3 }),
+    );
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string(), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+      array: fc.array(tie('value'), { maxLength: 4 }),
+      object: fc.array(fc.tuple(name, fc.option(tie('value'), { nil: undefined })), { maxLength: 5 }).map((entries) => {
+        const o: Record<string, unknown> = {};
+        for (const [k, v] of entries) Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+        return o;
+      }),
+    }));
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalJson(v)).toBe(lib(v));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('canonicalJson rejects non-JSON values', () => {
     expect(() => canonicalJson(Number.NaN)).toThrow(TypeError);
     expect(() => canonicalJson([undefined])).toThrow(TypeError);

@@ -16,7 +16,8 @@ const canonicalize = ((canonicalizeModule as unknown as { default?: unknown }).d
 /**
  * The RFC 8785 canonical form of a JSON value: object members sorted by the UTF-16 code units of their
  * names, no whitespace, numbers in ECMAScript shortest form, strings as `JSON.stringify` escapes them.
- * Serialization is the `canonicalize` package's; this function adds strictness in front of it.
+ * Serialization is `JSON.stringify` of a key-sorted copy (the `canonicalize` package's when member names
+ * start with digits); this function adds strictness in front of it.
  *
  * Strict: throws a `TypeError` on anything that is not a JSON value (functions, symbols, bigints,
  * non-finite numbers, `undefined` array items or top-level value, objects other than plain objects and
@@ -24,36 +25,45 @@ const canonicalize = ((canonicalizeModule as unknown as { default?: unknown }).d
  * an object member whose value is `undefined` is left out.
  */
 export function canonicalJson(value: unknown): string {
-  // When every object's members are already in canonical order, JSON.stringify writes exactly the
-  // canonical bytes (it serializes numbers and strings as canonicalize does); artifacts written by the
-  // compiler are, so loading them skips the re-sort.
-  return assertJsonValue(value, 0) ? JSON.stringify(value) : (canonicalize(value) as string);
+  // JSON.stringify writes exactly the canonical bytes (it serializes numbers and strings as canonicalize does)
+  // once every object lists its members in canonical order: `inOrder` returns the value itself when it already
+  // does (artifacts written by the compiler, so loading them copies nothing), else a copy with the objects that
+  // are out of order rebuilt in order. canonicalize only when such an object has a member name starting with a
+  // digit, because JavaScript enumerates index-like names ("10", "9") numerically before all others.
+  const ordered = inOrder(value, 0);
+  return ordered !== DIGIT_KEY ? JSON.stringify(ordered) : (canonicalize(value) as string);
 }
 
 const MAX_DEPTH = 10_000;
+const DIGIT_KEY: unique symbol = Symbol('digit key');
 
 /**
- * Throws unless `v` is a JSON value; returns whether every object in it already lists its members in
- * canonical order (UTF-16 code units), with no `undefined` members.
+ * Throws unless `v` is a JSON value; returns `v` when every object in it lists its members in canonical order
+ * (UTF-16 code units) with no `undefined` member, else a copy where the other objects are rebuilt in order, or
+ * DIGIT_KEY when a rebuilt object has a name starting with a digit (see canonicalJson).
  */
-function assertJsonValue(v: unknown, depth: number): boolean {
+function inOrder(v: unknown, depth: number): unknown {
   if (depth > MAX_DEPTH) throw new TypeError('canonical JSON: value nested too deeply');
   switch (typeof v) {
     case 'string':
     case 'boolean':
-      return true;
+      return v;
     case 'number':
       if (!Number.isFinite(v)) throw new TypeError(`canonical JSON: ${String(v)} is not a JSON number`);
-      return true;
+      return v;
     case 'object': {
-      if (v === null) return true;
-      let ordered = true;
+      if (v === null) return v;
       if (Array.isArray(v)) {
+        let out: unknown[] | undefined;
         for (let i = 0; i < v.length; i++) {
-          if (v[i] === undefined) throw new TypeError('canonical JSON: undefined is not a JSON value');
-          if (!assertJsonValue(v[i], depth + 1)) ordered = false;
+          const x: unknown = v[i];
+          if (x === undefined) throw new TypeError('canonical JSON: undefined is not a JSON value');
+          const y = inOrder(x, depth + 1);
+          if (y === DIGIT_KEY) return DIGIT_KEY;
+          if (y !== x && out === undefined) out = v.slice(0, i);
+          if (out !== undefined) out.push(y);
         }
-        return ordered;
+        return out ?? v;
       }
       const proto = Object.getPrototypeOf(v) as unknown;
       if (proto !== Object.prototype && proto !== null) {
@@ -61,14 +71,38 @@ function assertJsonValue(v: unknown, depth: number): boolean {
       }
       const obj = v as Record<string, unknown>;
       if (typeof obj['toJSON'] === 'function') throw new TypeError('canonical JSON: objects with toJSON are not JSON values');
-      let prev: string | undefined;
-      for (const k of Object.keys(obj)) {
-        if (prev !== undefined && !(prev < k)) ordered = false;
-        prev = k;
-        if (obj[k] === undefined) ordered = false;
-        else if (!assertJsonValue(obj[k], depth + 1)) ordered = false;
+      const keys = Object.keys(obj);
+      let same = true;
+      let values: unknown[] | undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (i > 0 && !(keys[i - 1]! < k)) same = false;
+        const x = obj[k];
+        if (x === undefined) {
+          same = false;
+          continue;
+        }
+        const y = inOrder(x, depth + 1);
+        if (y === DIGIT_KEY) return DIGIT_KEY;
+        if (y !== x) same = false;
+        if (!same && values === undefined) values = new Array<unknown>(keys.length);
+        if (values !== undefined) values[i] = y;
       }
-      return ordered;
+      if (same) return v;
+      // Rebuild: members in code-unit order, converted values (earlier ones were unchanged: read them again).
+      const order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+      const out: Record<string, unknown> = {};
+      for (const i of order) {
+        const k = keys[i]!;
+        const c = k.charCodeAt(0);
+        if (c >= 0x30 && c <= 0x39) return DIGIT_KEY;
+        const y = values?.[i] !== undefined ? values[i] : obj[k];
+        if (y === undefined) continue;
+        // An own `__proto__` member is data: plain assignment would set the prototype instead.
+        if (k === '__proto__') Object.defineProperty(out, k, { value: y, writable: true, enumerable: true, configurable: true });
+        else out[k] = y;
+      }
+      return out;
     }
     default:
       throw new TypeError(`canonical JSON: a ${typeof v} is not a JSON value`);
@@ -91,7 +125,7 @@ export function sortKeys<T>(value: T): T {
 }
 
 type NodeHash = { update(text: string, encoding: 'utf8'): NodeHash; digest(encoding: 'hex'): string };
-type NodeCrypto = { createHash(algorithm: 'sha256'): NodeHash };
+type NodeCrypto = { createHash(algorithm: 'sha256'): NodeHash; hash?: (algorithm: 'sha256', text: string, encoding: 'hex') => string };
 
 /**
  * Node's native SHA-256 when the runtime runs in Node (about ten times faster on large artifacts than the
@@ -106,9 +140,12 @@ const nodeCrypto: NodeCrypto | undefined = (() => {
     return undefined;
   }
 })();
+/** The one-shot `crypto.hash` (Node 20.12+): no Hash object per digest, which matters on short inputs. */
+const oneShot = typeof nodeCrypto?.hash === 'function' ? nodeCrypto.hash : undefined;
 
 /** `sha256:<hex>` of the UTF-8 bytes of a string. */
 export function sha256Hex(text: string): string {
+  if (oneShot !== undefined) return 'sha256:' + oneShot('sha256', text, 'hex');
   if (nodeCrypto !== undefined) return 'sha256:' + nodeCrypto.createHash('sha256').update(text, 'utf8').digest('hex');
   return 'sha256:' + bytesToHex(sha256(utf8ToBytes(text)));
 }

@@ -368,7 +368,31 @@ export function certifyDecision(
   // and every value is JSON, so JSON.stringify writes the RFC 8785 form. Caller data may hold integer-like
   // member names, which JavaScript always enumerates first: canonicalJson checks and re-sorts.
   const callerData = 'request' in certificate || 'verification' in certificate;
-  return { certificate, bytes: utf8(callerData ? canonicalJson(certificate) : JSON.stringify(certificate)) };
+  return { certificate, bytes: utf8(callerData ? canonicalJson(certificate) : ownText(certificate)) };
+}
+
+/** `JSON.stringify(cert)` for a certificate without caller data, with the policy member's text reused. */
+function ownText(cert: DecisionCertificate): string {
+  let s = cert.approval !== undefined ? `{"approval":${JSON.stringify(cert.approval)},"decision":` : '{"decision":';
+  s += JSON.stringify(cert.decision);
+  s += ',"policy":';
+  s += policyText(cert.policy);
+  s += ',"request_digest":';
+  s += JSON.stringify(cert.request_digest);
+  s += ',"time":';
+  s += JSON.stringify(cert.time);
+  return s + `,"type":${JSON.stringify(cert.type)}}`;
+}
+
+// The policy member is the same for every decision of a loaded policy: its text is kept for the last one seen.
+let lastPolicy: { name: string; version: string; digest: string; text: string } | undefined;
+
+function policyText(p: DecisionCertificate['policy']): string {
+  const last = lastPolicy;
+  if (last !== undefined && last.name === p.name && last.version === p.version && last.digest === p.digest) return last.text;
+  const text = JSON.stringify(p);
+  lastPolicy = { name: p.name, version: p.version, digest: p.digest, text };
+  return text;
 }
 
 function build(request: unknown, decision: Decision, options: CertificateOptions): DecisionCertificate {

@@ -502,16 +502,21 @@ export class FileLog {
           continue;
         }
         const first = this.count;
-        const hashes = batch.map((p) => frameLeafHash(p.bytes));
+        const n = batch.length;
+        const hashes = new Array<Uint8Array>(n);
         let total = 0;
-        for (const p of batch) total += frameSize(p.bytes.length);
+        for (let k = 0; k < n; k++) {
+          const bytes = batch[k]!.bytes;
+          hashes[k] = frameLeafHash(bytes);
+          total += frameSize(bytes.length);
+        }
         const buf = new Uint8Array(total);
         let pos = 0;
-        const starts: number[] = [];
-        batch.forEach((p, k) => {
-          starts.push(this.end + pos);
-          pos = writeFrame(buf, pos, first + k, k, p.bytes, hashes[k]);
-        });
+        const starts = new Float64Array(n);
+        for (let k = 0; k < n; k++) {
+          starts[k] = this.end + pos;
+          pos = writeFrame(buf, pos, first + k, k, batch[k]!.bytes, hashes[k]);
+        }
         try {
           await writeFully(this.fh, buf, this.end);
           await this.fh.datasync();
@@ -520,13 +525,13 @@ export class FileLog {
           for (const p of batch) p.reject(this.failedError());
           continue;
         }
-        batch.forEach((_, k) => {
+        for (let k = 0; k < n; k++) {
           this.offsets.push(starts[k]!);
           this.tree.append(hashes[k]!);
-        });
+        }
         this.end += total;
-        this.count += batch.length;
-        batch.forEach((p, k) => p.resolve({ index: first + k }));
+        this.count += n;
+        for (let k = 0; k < n; k++) batch[k]!.resolve({ index: first + k });
         const size = this.count;
         for (const l of this.listeners) queueMicrotask(() => l(size));
       }

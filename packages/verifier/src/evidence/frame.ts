@@ -90,16 +90,24 @@ export function writeFrame(
   payload: Uint8Array,
   hash: Uint8Array = frameLeafHash(payload),
 ): number {
-  const view = new DataView(out.buffer, out.byteOffset + pos, FRAME_HEADER_SIZE);
   out.set(FRAME_MAGIC, pos);
-  view.setUint32(4, payload.length);
-  view.setUint32(8, Math.floor(index / 2 ** 32));
-  view.setUint32(12, index % 2 ** 32);
-  view.setUint32(16, batchOffset);
-  out.set(sha256(out.subarray(pos, pos + 20)).subarray(0, 4), pos + 20);
+  putUint32(out, pos + 4, payload.length);
+  putUint32(out, pos + 8, Math.floor(index / 2 ** 32));
+  putUint32(out, pos + 12, index % 2 ** 32);
+  putUint32(out, pos + 16, batchOffset);
+  const check = sha256(out.subarray(pos, pos + 20));
+  for (let i = 0; i < 4; i++) out[pos + 20 + i] = check[i]!;
   out.set(payload, pos + FRAME_HEADER_SIZE);
   out.set(hash, pos + FRAME_HEADER_SIZE + payload.length);
   return pos + frameSize(payload.length);
+}
+
+/** Writes `n` (0 ≤ n < 2^32) big-endian at `pos`. */
+function putUint32(out: Uint8Array, pos: number, n: number): void {
+  out[pos] = n >>> 24;
+  out[pos + 1] = (n >>> 16) & 0xff;
+  out[pos + 2] = (n >>> 8) & 0xff;
+  out[pos + 3] = n & 0xff;
 }
 
 /**

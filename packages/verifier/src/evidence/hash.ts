@@ -16,7 +16,7 @@
  */
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
-type OneShotHash = (algorithm: 'sha256', data: Uint8Array, outputEncoding: 'buffer') => Uint8Array;
+type OneShotHash = (algorithm: 'sha256', data: Uint8Array, outputEncoding: 'latin1') => string;
 const nativeHash = ((globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as
   | { hash?: OneShotHash }
   | undefined)?.hash;
@@ -25,8 +25,12 @@ const nativeHash = ((globalThis as { process?: { getBuiltinModule?: (id: string)
 let scratch = new Uint8Array(4096);
 
 function native(data: Uint8Array): Uint8Array {
-  const out = nativeHash!('sha256', data, 'buffer');
-  return new Uint8Array(out);
+  // The digest as a latin1 string (one char per byte), copied into a small on-heap array: a 'buffer' digest
+  // costs an off-heap allocation per hash, which on 32-byte results is more than the hashing itself.
+  const text = nativeHash!('sha256', data, 'latin1');
+  const out = new Uint8Array(HASH_SIZE);
+  for (let i = 0; i < HASH_SIZE; i++) out[i] = text.charCodeAt(i);
+  return out;
 }
 
 /** SHA-256 of `prefix || a || b` through the scratch buffer (native path only). */
