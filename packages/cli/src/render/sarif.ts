@@ -81,8 +81,9 @@ export function sarifLog(command: string, findings: readonly SarifFinding[], cwd
 
 /** A Writ span (file relative to `root`) as a finding's file and region. */
 export function spanLocation(root: string, span: { file: string; line: number; column: number; endLine: number; endColumn: number }): Pick<SarifFinding, 'file' | 'region'> {
+  // An empty span (e.g. "expected a name but found end of file") stays an insertion point (§3.30.2).
   const endLine = Math.max(span.endLine, span.line);
-  const endColumn = endLine === span.line ? Math.max(span.endColumn, span.column + 1) : Math.max(1, span.endColumn);
+  const endColumn = endLine === span.line ? Math.max(span.endColumn, span.column) : Math.max(1, span.endColumn);
   return { file: path.resolve(root, span.file), region: { startLine: span.line, startColumn: span.column, endLine, endColumn } };
 }
 
