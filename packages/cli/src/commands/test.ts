@@ -57,7 +57,7 @@ dot-directories skipped). Each suite tests the policy in its own directory, or t
 prior: time (the clock; default ${'2026-01-01T12:00:00Z'}), history (earlier allowed calls in the session:
 [{tool, args, ago}]), spent ({cost, tokens, calls} already used from every budget), rate ({tool: n}
 earlier calls counted by its rate limits), labels ({label: [values]} held by the session), approvals and
-rejections ([{by, role, reason?}] for exactly this call), asked (how long ago the call first asked for
+rejections ([{by, role, reason?}] for exactly this call; cast only if it waits for approval), asked (how long ago the call first asked for
 approval, e.g. 31m to test an expired approval). Each case runs on a fresh state store.
 
 Coverage: a rule is exercised when some case made its condition hold (flows, limits, budgets and redact

@@ -108,12 +108,13 @@ function seed(t: TestTarget, c: TestCase, store: MemoryStateStore): void {
     }
   }
   if (p.approvals.length > 0 || p.rejections.length > 0 || p.askedAgoMs !== undefined) {
-    // The call is asked for first (by default a second before), creating the approval record the votes go to.
+    // The call is asked for first (by default a second before), creating the approval record the votes go
+    // to. A call that does not wait for an approval (denied or allowed outright) has nothing to vote on: the
+    // votes are not cast and the case decides it as it is (so "an approval does not open X" can be tested).
     const at = now - (p.askedAgoMs ?? 1000);
+    if (t.policy.decide(c.request, { state: store, now: at, dryRun: true }).effect !== 'pending_approval') return;
     const asked = t.policy.decide(c.request, { state: store, now: at });
-    if (asked.effect !== 'pending_approval' || asked.approval === undefined) {
-      throw new SetupError(`prior.approvals: the call does not wait for an approval (without one it is decided ${asked.effect})`);
-    }
+    if (asked.approval === undefined) throw new SetupError(`prior.approvals: the call was decided ${asked.effect} when asked for`);
     const id = asked.approval.id;
     for (const a of p.approvals) {
       const r = t.policy.approve(id, { id: a.by, roles: [a.role] }, { state: store, now: at });
