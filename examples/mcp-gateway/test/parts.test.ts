@@ -165,3 +165,16 @@ describe('gateway command line', () => {
     expect(r.stderr).toContain('stopping: the client closed stdin');
   });
 });
+
+describe('demo', () => {
+  it('runs a session: read, two escapes denied, a key redacted, a write approved and performed', () => {
+    const r = spawnSync(process.execPath, [path.join(import.meta.dirname, '..', 'dist', 'demo.js')], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('  meeting at noon');
+    expect(r.stdout.match(/Denied by Writ policy/g)).toHaveLength(2);
+    expect(r.stdout).toContain('AWS_ACCESS_KEY_ID=<AWS_ACCESS_KEY_1>');
+    expect(r.stdout).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    expect(r.stdout).toMatch(/approval [0-9a-f-]{36}: approve by alice -> granted/);
+    expect(r.stdout).toContain('Successfully wrote to $TMP/ws/report.txt');
+  });
+});
