@@ -33,11 +33,11 @@ import {
   type Request,
   type StateStore,
 } from '@writ/runtime';
-import { caseFromModel, InexactModelError, pinCase, type Case, type CaseState } from '../smt/concrete.js';
-import { findCounterexample } from '../smt/counterexample.js';
+import { caseFromModel, InexactModelError, literalOf, pinCase, uninterpretedFacts, type Case, type CaseState } from '../smt/concrete.js';
+import { findCounterexample, WITNESSES } from '../smt/counterexample.js';
 import { encodeTool, type ToolEncoding } from '../smt/encode.js';
 import { script } from '../smt/script.js';
-import { QuerySession, type QueryResult } from '../smt/solver.js';
+import { check, QuerySession, type QueryResult } from '../smt/solver.js';
 import type { Plan, PlanReport, PlanStep, StepReport } from './types.js';
 
 export interface PlanCheckOptions {
@@ -233,70 +233,129 @@ class PlanChecker {
     const pins = pinCase(this.artifact, enc, c, { free });
     const notes = [...enc.notes];
     const session = await QuerySession.open(script([enc], pins), this.timeoutMs);
-    const results: QueryResult[] = [];
     const ask = async (what: string, asserts: string[], model = false) => {
       const r = await session.check(asserts, { model });
-      results.push(r);
       if (r.status === 'unknown') throw new Unanswered(what, r.reason);
       return r;
     };
-    let deny: QueryResult;
-    let allow: QueryResult;
-    let plain = false;
-    let needs = false;
     try {
-      deny = await ask('can it be denied', [enc.effect.deny]);
-      allow = await ask('can it run', [enc.effect.allow], true);
-      if (allow.status === 'sat') {
-        plain = (await ask('can it run without an approval', [enc.effect.allow, `(not ${enc.needsApproval})`])).status === 'sat';
-        needs = (await ask('can it need an approval', [enc.effect.allow, enc.needsApproval])).status === 'sat';
+      let deny: QueryResult;
+      let allow: QueryResult;
+      let plain = false;
+      let needs = false;
+      try {
+        deny = await ask('can it be denied', [enc.effect.deny]);
+        allow = await ask('can it run', [enc.effect.allow], true);
+        if (allow.status === 'sat') {
+          plain = (await ask('can it run without an approval', [enc.effect.allow, `(not ${enc.needsApproval})`])).status === 'sat';
+          needs = (await ask('can it need an approval', [enc.effect.allow, enc.needsApproval])).status === 'sat';
+        }
+      } catch (e) {
+        if (!(e instanceof Unanswered)) throw e;
+        return { ...base, notes, verdict: 'unknown', method: 'smt', leaves: 'not_run', reason: `the solver gave no answer to "${e.question}" (${e.why ?? 'unknown'})` };
       }
-    } catch (e) {
-      if (!(e instanceof Unanswered)) throw e;
-      return { ...base, notes, verdict: 'unknown', method: 'smt', leaves: 'not_run', reason: `the solver gave no answer to "${e.question}" (${e.why ?? 'unknown'})` };
+      const canDeny = deny.status === 'sat';
+      if (allow.status !== 'sat') {
+        // Denied for every value (even with its approvals granted): an example of the denial, for its reason.
+        const cex = await this.counterexample(session, enc, pins, step, free, index, notes);
+        return { ...base, notes, verdict: 'deny', method: 'smt', leaves: 'not_run', ...(cex ? { decision: cex.decision } : {}) };
+      }
+      const cex = canDeny ? await this.counterexample(session, enc, pins, step, free, index, notes) : undefined;
+      const ran = await this.runWitness(enc, pins, step, free, index, allow);
+      const verdict = canDeny ? 'depends' : needs ? 'pending_approval' : 'allow';
+      if (!canDeny && needs && plain) notes.push('some values need an approval, others do not');
+      return {
+        ...base,
+        notes,
+        verdict,
+        method: 'smt',
+        leaves: ran ? (ran.first.effect === 'pending_approval' ? 'ran_after_approval' : 'ran') : 'not_run',
+        ...(cex ? { counterexample: cex, decision: cex.decision } : ran ? { decision: ran.first } : {}),
+      };
     } finally {
       session.close();
     }
-    const canDeny = deny.status === 'sat';
-    if (allow.status !== 'sat') {
-      // Denied for every value (even with its approvals granted): an example of the denial, for its reason.
-      const cex = await this.counterexample(enc, pins, step, free, index, notes);
-      return { ...base, notes, verdict: 'deny', method: 'smt', leaves: 'not_run', ...(cex ? { decision: cex.decision } : {}) };
+  }
+
+  /**
+   * Values of the unknowns that the encoding denies, exactly: candidates are a model of `deny` with readable
+   * values (whole cents, short printable strings), then that model with a detector witness string in one
+   * unknown string (kept when the runtime denies it: detectors are uninterpreted in SMT, so a model's
+   * strings rarely trigger them). A candidate is kept when, its values pinned with the runtime's detector
+   * verdicts on them, the encoding has no model of `not deny` (a fresh solver: Z3's incremental string
+   * solver is far slower on long literals). Undefined when none is found, for the full search.
+   */
+  private async quickDenial(session: QuerySession, enc: ToolEncoding, pins: string[], step: PlanStep, free: Set<string>): Promise<Record<string, unknown> | undefined> {
+    const vars = [...enc.vars.vars.values()].filter((v) => !v.fn && v.origin.kind === 'arg' && free.has(v.origin.param));
+    const readable = vars.flatMap((v) => {
+      if (v.sort === 'Real') return [`(is_int (* ${v.symbol} 100.0))`, `(< (- 1000000000.0) ${v.symbol} 1000000000.0)`];
+      if (v.sort === 'Int') return [`(< (- 1000000000) ${v.symbol} 1000000000)`];
+      if (v.sort === 'String') return [`(<= (str.len ${v.symbol}) 24)`, `(str.in_re ${v.symbol} (re.* (re.range " " "~")))`];
+      return [];
+    });
+    let model: Record<string, unknown> | undefined;
+    for (const prefer of [readable, []]) {
+      const m = await session.check([enc.effect.deny, ...prefer]);
+      if (m.status !== 'sat' || !m.model) continue;
+      try {
+        model = pick(caseFromModel(this.artifact, enc, m.model).request.args, free);
+        break;
+      } catch (e) {
+        if (!(e instanceof InexactModelError)) throw e;
+      }
     }
-    const cex = canDeny ? await this.counterexample(enc, pins, step, free, index, notes) : undefined;
-    const ran = await this.runWitness(enc, pins, step, free, index, allow);
-    const verdict = canDeny ? 'depends' : needs ? 'pending_approval' : 'allow';
-    if (!canDeny && needs && plain) notes.push('some values need an approval, others do not');
-    return {
-      ...base,
-      notes,
-      verdict,
-      method: 'smt',
-      leaves: ran ? (ran.first.effect === 'pending_approval' ? 'ran_after_approval' : 'ran') : 'not_run',
-      ...(cex ? { counterexample: cex, decision: cex.decision } : ran ? { decision: ran.first } : {}),
-    };
+    if (!model) return undefined;
+    const candidates = [model];
+    for (const v of vars.filter((x) => x.sort === 'String')) {
+      const param = (v.origin as { param: string }).param;
+      for (const w of WITNESSES) {
+        const args = { ...model, [param]: w };
+        if (this.decide(this.request(step, args), true).effect === 'deny') candidates.push(args);
+      }
+    }
+    for (const args of candidates.slice(0, 8)) {
+      const values: Array<{ term: string; value: unknown; sort: string }> = [];
+      const valuePins: string[] = [];
+      for (const v of vars) {
+        const value = args[(v.origin as { param: string }).param];
+        const lit = literalOf(value, v.sort);
+        if (lit === undefined) return undefined;
+        valuePins.push(`(= ${v.symbol} ${lit})`);
+        values.push({ term: v.symbol, value, sort: v.sort });
+      }
+      valuePins.push(...uninterpretedFacts(enc, values));
+      if ((await check(script([enc], [...pins, ...valuePins, `(not ${enc.effect.deny})`]), this.timeoutMs)).status === 'unsat') return args;
+    }
+    return undefined;
   }
 
   /** A denied assignment of the unknowns, replayed through the runtime after the plan's earlier steps. */
-  private async counterexample(enc: ToolEncoding, pins: string[], step: PlanStep, free: Set<string>, index: number, notes: string[]) {
+  private async counterexample(session: QuerySession, enc: ToolEncoding, pins: string[], step: PlanStep, free: Set<string>, index: number, notes: string[]) {
+    const quick = await this.quickDenial(session, enc, pins, step, free);
+    if (quick) return this.confirm(quick, true, true, step, index);
     const found = await findCounterexample(this.policy, enc, [...pins, enc.effect.deny], this.timeoutMs);
     if (!found) {
       this.internalErrors.push(`steps[${index}]: the solver found a denial but no concrete counterexample for it`);
       return undefined;
     }
-    const args = pick(found.case.request.args, free);
-    const { final: decision } = this.replay(this.request(step, args));
-    const agrees = found.agrees && decision.effect === 'deny';
     if (!found.confirmed) {
       // Detectors are uninterpreted: the solver assumed a detector fires on some value, and no concrete string
       // that does was found. The denial stays possible; this particular value does not show it.
       notes.push(`unconfirmed counterexample: no concrete value was found for the detector behaviour the solver assumed`);
-    } else if (!agrees) {
+    }
+    return this.confirm(pick(found.case.request.args, free), found.agrees, found.confirmed, step, index);
+  }
+
+  /** Replays a counterexample through the runtime; the runtime must deny it too. */
+  private confirm(args: Record<string, unknown>, smtAgrees: boolean, confirmed: boolean, step: PlanStep, index: number) {
+    const { final: decision } = this.replay(this.request(step, args));
+    const agrees = smtAgrees && decision.effect === 'deny';
+    if (confirmed && !agrees) {
       this.internalErrors.push(
-        `steps[${index}]: the SMT encoding denies ${JSON.stringify(args)} but the runtime decides ${decision.effect} (${found.agrees ? 'after the plan\'s earlier steps' : 'in the counterexample state'})`,
+        `steps[${index}]: the SMT encoding denies ${JSON.stringify(args)} but the runtime decides ${decision.effect} (${smtAgrees ? "after the plan's earlier steps" : 'in the counterexample state'})`,
       );
     }
-    return { args, decision, agrees, confirmed: found.confirmed };
+    return { args, decision, agrees, confirmed };
   }
 
   /**
