@@ -113,14 +113,14 @@ describe('writ test (end to end)', () => {
     for (const ex of ['customer-support', 'data-protection', 'devops-governance', 'broken-refunds']) {
       expect(r.stdout).toMatch(new RegExp(`^ok +examples/${ex}/policy\\.test\\.yaml \\(${ex}@`, 'm'));
     }
-    expect(r.stdout).toMatch(/^4 suites, \d+ cases: (\d+) passed, 0 failed/m);
+    expect(r.stdout).toMatch(/^\d+ suites, \d+ cases: (\d+) passed, 0 failed\b/m);
   });
 
   it('covers every rule of every example (rules 100%) and reports clause coverage', () => {
     const r = writ(['test', 'examples', '--min-coverage', '100', '--reporter', 'json']);
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout) as JsonReport;
-    expect(rep.coverage!.map((c) => c.policy.name).sort()).toEqual(['broken-refunds', 'customer-support', 'data-protection', 'devops-governance']);
+    expect(rep.coverage!.map((c) => c.policy.name)).toEqual(expect.arrayContaining(['broken-refunds', 'customer-support', 'data-protection', 'devops-governance']));
     for (const c of rep.coverage!) {
       expect(c.rules.percent, c.policy.name).toBe(100);
       expect(c.rules.items.every((i) => i.exercised)).toBe(true);
@@ -246,7 +246,7 @@ describe('writ test (end to end)', () => {
     expect(writ(['test', 'examples', '--min-coverage', 'lots']).code).toBe(2);
   });
 
-  it('prior state: history, labels, spent, rate, approvals; a prior that does not fit the request is exit 3', () => {
+  it('prior history: earlier calls in the same session only; a prior that does not fit the request is exit 3', () => {
     const f = suite(
       'prior',
       [
@@ -270,6 +270,69 @@ describe('writ test (end to end)', () => {
     expect(r.stdout).toMatch(/error\[case\]: case 'history without a session' cannot be set up: prior\.history lives in a session, but the request has no context\.session/);
     expect(r.stdout).toMatch(/prior\.test\.yaml:10:5/);
     expect(r.stdout).toMatch(/3 cases: 2 passed, 0 failed, 1 could not be set up/);
+  });
+
+  it('prior labels taint the session: a labelled value flowing into a guarded argument is denied by the flow', () => {
+    const dir = path.join(tmp, 'flows');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, 'policy.writ'),
+      [
+        'policy "flows" version "1.0.0"',
+        'role billing',
+        'agent "a" roles [billing]',
+        'tool web_fetch(url: string)',
+        'tool issue_refund(order_id: string, amount: number)',
+        'allow [web_fetch, issue_refund] when agent has role billing',
+        'label untrusted from tool web_fetch.result',
+        'deny flow untrusted -> issue_refund.amount',
+        '',
+      ].join('\n'),
+    );
+    const req = (amount: number) => `{ agent: { id: a }, tool: issue_refund, args: { order_id: O, amount: ${amount} }, context: { session: s } }`;
+    writeFileSync(
+      path.join(dir, 'flows.test.yaml'),
+      [
+        'cases:',
+        '  - name: an amount read from a web page',
+        `    request: ${req(640)}`,
+        '    prior: { labels: { untrusted: [640, "some page text"] } }',
+        '    expect: { effect: deny, denial: forbidden, rule: policy.writ:8 }',
+        '  - name: another amount',
+        `    request: ${req(20)}`,
+        '    prior: { labels: { untrusted: [640] } }',
+        '    expect: allow',
+        '  - name: no labels held',
+        `    request: ${req(640)}`,
+        '    expect: allow',
+      ].join('\n'),
+    );
+    const r = writ(['test', dir, '--coverage']);
+    expect(r.stdout).toMatch(/3 cases: 3 passed, 0 failed/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/rules 2\/2 \(100%\)/);
+  });
+
+  it('approvals are cast only on a call that waits for one: an approval does not open a denied call', () => {
+    const f = suite(
+      'approvals',
+      [
+        `policy: ${cs}`,
+        'cases:',
+        '  - name: approved $600 refund is still denied',
+        '    request: { agent: { id: refund-agent }, tool: issue_refund, args: { order_id: O, amount: 600, reason: x } }',
+        '    prior: { approvals: [{ by: lead-1, role: finance_lead }] }',
+        '    expect: { effect: deny, rule: policy.writ:35 }',
+        '  - name: an approval by someone without the role is refused',
+        '    request: { agent: { id: refund-agent }, tool: issue_refund, args: { order_id: O, amount: 300, reason: x } }',
+        '    prior: { approvals: [{ by: bob, role: support }] }',
+        '    expect: allow',
+      ].join('\n'),
+    );
+    const r = writ(['test', f]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/case 'an approval by someone without the role is refused' cannot be set up: prior\.approvals: bob \(support\): approver 'bob' has none of the required roles \(finance_lead\)/);
+    expect(r.stdout).toMatch(/2 cases: 1 passed, 0 failed, 1 could not be set up/);
   });
 
   it('post cases compare the redacted result', () => {
