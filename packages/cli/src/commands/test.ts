@@ -339,7 +339,7 @@ function textReport(
   }
   out.push('');
   out.push(summaryLine(runs, ms));
-  return `${out.join('\n')}\n`;
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n')}\n`;
 }
 
 function summaryLine(runs: SuiteRun[], ms: number): string {
