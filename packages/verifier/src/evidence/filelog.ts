@@ -183,6 +183,8 @@ export class FileLog {
   private checkpointWrites: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(size: number) => void>();
   private recovered: RecoveryReport | undefined;
+  /** Read buffer of `readLeafHashes` (frames are read whole, only their trailers kept). */
+  private scratch = new Uint8Array(16 * 1024);
 
   private constructor(dir: string, fh: FileHandle, opts: FileLogOptions) {
     this.dir = dir;
@@ -196,8 +198,10 @@ export class FileLog {
         const from = this.offsets.get(start);
         const span = this.frameEnd(end - 1) - from;
         if (span <= 1 << 20) {
-          // One read for the (fewer than 2^cacheLevel) consecutive frames, then pick their trailers.
-          const frames = this.readRange(from, span);
+          // One read for the (fewer than 2^cacheLevel) consecutive frames, into a reused buffer, then copy out
+          // their trailers.
+          if (this.scratch.length < span) this.scratch = new Uint8Array(Math.max(span, 2 * this.scratch.length));
+          const frames = this.readRange(from, span, this.scratch);
           for (let i = start; i < end; i++) {
             const at = this.frameEnd(i) - from - FRAME_TRAILER_SIZE;
             out.push(frames.slice(at, at + HASH_SIZE));
@@ -561,8 +565,8 @@ export class FileLog {
     return index + 1 < this.count ? this.offsets.get(index + 1) : this.end;
   }
 
-  private readRange(position: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
+  private readRange(position: number, length: number, into?: Uint8Array): Uint8Array {
+    const out = into ?? new Uint8Array(length);
     let got = 0;
     while (got < length) {
       const r = readSync(this.fh.fd, out, got, length - got, position + got);

@@ -69,6 +69,10 @@ export class MerkleTreeCache {
   /** frontier[k] = root of the pending left sibling at level k (right edge of the tree), if any. */
   private readonly frontier: (Uint8Array | undefined)[] = [];
   private count = 0;
+  /** Roots of ranges that are not kept subtrees, keyed `start:end` (see `rangeUnchecked`); never stale. */
+  private readonly edges = new Map<string, Uint8Array>();
+  /** The aligned block of leaf hashes read last (see `leaves`). */
+  private block: { readonly start: number; readonly hashes: readonly Uint8Array[] } | undefined;
 
   /**
    * @param options - see {@link MerkleTreeCacheOptions}.
@@ -195,26 +199,68 @@ export class MerkleTreeCache {
     arr.push(hash);
   }
 
+  /**
+   * Leaf hashes `start … end − 1` (fewer than 2^keepLevel). A proof asks for several ranges inside the aligned
+   * block of 2^keepLevel leaves around its leaf: the block is read once and kept (leaf hashes never change), so
+   * a proof costs one read instead of one per level below keepLevel.
+   */
+  private leaves(start: number, end: number): readonly Uint8Array[] {
+    const width = 2 ** this.keepLevel;
+    const blockStart = start - (start % width);
+    let got: readonly Uint8Array[];
+    let from: number;
+    if (end - blockStart > width) {
+      got = this.readLeafHashes!(start, end);
+      from = start;
+    } else {
+      let b = this.block;
+      if (b === undefined || b.start !== blockStart || b.start + b.hashes.length < end) {
+        const blockEnd = Math.min(blockStart + width, this.count);
+        b = { start: blockStart, hashes: this.readLeafHashes!(blockStart, blockEnd) };
+        if (b.hashes.length !== blockEnd - blockStart) {
+          throw new Error(`readLeafHashes returned ${b.hashes.length} hashes, expected ${blockEnd - blockStart}`);
+        }
+        this.block = b;
+      }
+      got = b.hashes;
+      from = b.start;
+    }
+    if (got.length < end - from) throw new Error(`readLeafHashes returned ${got.length} hashes, expected ${end - from}`);
+    return from === start && got.length === end - start ? got : got.slice(start - from, end - from);
+  }
+
   private rangeUnchecked(start: number, end: number): Uint8Array {
     const n = end - start;
     if (n < 2 ** this.keepLevel) {
       // Below the kept levels: fetch the leaves (fewer than 2^keepLevel) and hash them.
-      const leaves = this.readLeafHashes!(start, end);
-      if (leaves.length !== n) throw new Error(`readLeafHashes returned ${leaves.length} hashes, expected ${n}`);
-      return rootFromLeafHashes(leaves);
+      // (A single leaf's hash is copied: the kept block must not be handed out.)
+      const leaves = this.leaves(start, end);
+      return leaves.length === 1 ? leaves[0]!.slice() : rootFromLeafHashes(leaves);
     }
     if (isPowerOfTwo(n) && start % n === 0) {
-      const level = Math.round(Math.log2(n));
+      const level = n < 2 ** 31 ? 31 - Math.clz32(n) : Math.round(Math.log2(n));
       const arr = this.levels[level];
       const j = start / n;
       if (arr !== undefined && j < arr.length) return arr.get(j);
     }
+    // Not a kept subtree: the ranges on the right edge of a tree size (every proof at that size has some of
+    // them) are remembered, so repeated proofs do not rehash them.
+    const key = `${start}:${end}`;
+    const known = this.edges.get(key);
+    if (known !== undefined) return known.slice();
     const k = splitPoint(n);
-    return nodeHash(this.rangeUnchecked(start, start + k), this.rangeUnchecked(start + k, end));
+    const hash = nodeHash(this.rangeUnchecked(start, start + k), this.rangeUnchecked(start + k, end));
+    if (this.edges.size >= MAX_EDGES) this.edges.clear();
+    this.edges.set(key, hash.slice());
+    return hash;
   }
 }
 
+/** At most this many remembered right-edge ranges (a few tree sizes' worth; ≈ 100 bytes each). */
+const MAX_EDGES = 1024;
+
 function isPowerOfTwo(n: number): boolean {
   // Exact for safe integers: powers of two are represented exactly, and log2 of them is an exact integer.
-  return n >= 1 && 2 ** Math.round(Math.log2(n)) === n;
+  if (n < 2 ** 31) return n >= 1 && (n & (n - 1)) === 0;
+  return 2 ** Math.round(Math.log2(n)) === n;
 }

@@ -57,6 +57,29 @@ describe('Merkle proofs (properties)', () => {
     );
   });
 
+  it('a keepLevel > 0 cache queried while it grows (kept leaf block, remembered edges) matches the naive hashes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(fc.nat(), { minLength: 1, maxLength: 40 }), (keepLevel, picks) => {
+        const tiered = new MerkleTreeCache({ keepLevel, readLeafHashes: (s, e) => HASHES.slice(s, e) });
+        const naive = rangeHasherFromLeafHashes(HASHES);
+        for (let n = 0; n < 120; n++) {
+          tiered.append(HASHES[n]!);
+          const size = n + 1;
+          const i = picks[n % picks.length]! % size;
+          const proof = tiered.inclusionProof(i, size);
+          expect(proof).toEqual(inclusionProof(i, size, naive));
+          for (const h of proof) h.fill(0); // callers own what they get: the cache must not hand out its own arrays
+          expect(tiered.leafHash(i).fill(0)).toHaveLength(32);
+          expect(tiered.root(size)).toEqual(ROOTS[size]);
+          expect(tiered.inclusionProof(i, size)).toEqual(inclusionProof(i, size, naive));
+          const m = 1 + (picks[(n + 1) % picks.length]! % size);
+          expect(tiered.consistencyProof(m, size)).toEqual(consistencyProof(m, size, naive));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('flipping any bit of an inclusion proof, the root, the leaf hash or the index fails', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: MAX }), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 255 }), (size, a, b, bit) => {
