@@ -95,9 +95,11 @@ function parseRecord(s: unknown): ApprovalRecord | undefined {
  * ms, expiring one window + 60 s after the last hit), `b:<budget key>` usage (hash `c` calls, `t`
  * tokens, `m` cost in micro-units), `h:<session>` call history (list of JSON, last 1,000),
  * `t:<len>:<session>:<label>` taint values (sorted set of JSON scalars by insertion order, the counter
- * in `tseq`), `a:<id>` approval records (JSON), `ad:<args digest>` the latest record id for a call,
- * `al` record ids oldest first, `v:<session>` / `vv:<session>` redaction vault (token → text,
- * `KIND\0text` → token). Budgets, histories, taint, approvals and vaults do not expire.
+ * in `tseq`), `a:<id>` approval records (hash: `r` the JSON, `f` `status|approvals|rejections`, what
+ * compare-and-set compares), `ad:<args digest>` the latest record id for a call, `al` record ids oldest
+ * first, `v:<session>` / `vv:<session>` redaction vault (JSON token → JSON text, `KIND:`JSON text → JSON
+ * token). Key parts that are not well-formed UTF-16 are stored as U+0001 + their JSON (one to one). Budgets,
+ * histories, taint, approvals and vaults do not expire.
  *
  * Failure: while Redis is unreachable every command fails at once (no offline queue; `commandTimeoutMs`
  * bounds a hung server), so stateful decisions deny with "state store unavailable"; ioredis reconnects in
@@ -185,21 +187,27 @@ export class RedisStateStore implements AsyncStateStore {
 
   // ---- scripts -------------------------------------------------------------------------------------------
 
-  async #eval(script: string, sha: string, keys: string[], arg: string): Promise<unknown> {
-    // Fail fast after the first connection; before it, wait for it once.
-    if (!this.#everReady && this.client.status !== 'ready') await this.ready();
+  async #eval(script: string, sha: string, keys: string[], ops: Encoded[]): Promise<unknown> {
+    await this.#firstConnection();
+    const argv: string[] = [this.#approvalPrefix];
+    for (const [type, ...fields] of ops) argv.push(type!, String(fields.length), ...fields);
     try {
-      return await this.client.evalsha(sha, keys.length, ...keys, this.#approvalPrefix, arg);
+      return await this.client.evalsha(sha, keys.length, ...keys, ...argv);
     } catch (err) {
       if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
-        return this.client.eval(script, keys.length, ...keys, this.#approvalPrefix, arg);
+        return this.client.eval(script, keys.length, ...keys, ...argv);
       }
       throw err;
     }
   }
 
+  /** Before the first connection, waits for it (once); after it, fails fast while disconnected. */
+  async #firstConnection(): Promise<void> {
+    if (!this.#everReady && this.client.status !== 'ready') await this.ready();
+  }
+
   #key(kind: string, rest: string): string {
-    return `${this.prefix}${kind}:${rest}`;
+    return `${this.prefix}${kind}:${safe(rest)}`;
   }
 
   #taintKey(session: string, label: string): string {
@@ -233,7 +241,7 @@ export class RedisStateStore implements AsyncStateStore {
           return ['v', keys.ref(this.#key('v', r.session))];
       }
     });
-    const raw = (await this.#eval(LOAD, LOAD_SHA, keys.list, JSON.stringify(enc))) as unknown[];
+    const raw = (await this.#eval(LOAD, LOAD_SHA, keys.list, enc)) as unknown[];
     return reads.map((r, i) => decodeRead(r, raw[i]));
   }
 
@@ -250,7 +258,7 @@ export class RedisStateStore implements AsyncStateStore {
   async #commit(writes: readonly Write[]): Promise<{ conflict: number; before: BudgetUsage }> {
     const keys = new Keys();
     const enc = writes.map((w) => this.#encodeWrite(w, keys));
-    const raw = (await this.#eval(COMMIT, COMMIT_SHA, keys.list, JSON.stringify(enc))) as [number, string, string, string];
+    const raw = (await this.#eval(COMMIT, COMMIT_SHA, keys.list, enc)) as [number, string, string, string];
     return { conflict: Number(raw[0]), before: usageOf(raw[1], raw[2], raw[3]) };
   }
 
@@ -272,17 +280,16 @@ export class RedisStateStore implements AsyncStateStore {
         return ['B', keys.ref(this.#key('b', w.key)), num(w.delta.calls), num(w.delta.tokens), num(w.delta.costMicros)];
       case 'vaultAdd': {
         const m = STANDARD_TOKEN.exec(w.token);
-        const valueKey = m === null ? '' : `${m[1]}\u0000${w.text}`;
-        return ['v', keys.ref(this.#key('v', w.session)), keys.ref(this.#key('vv', w.session)), w.token, w.text, valueKey];
+        const text = JSON.stringify(w.text);
+        const valueKey = m === null ? '' : `${m[1]}:${text}`;
+        return ['v', keys.ref(this.#key('v', w.session)), keys.ref(this.#key('vv', w.session)), JSON.stringify(w.token), text, valueKey];
       }
       case 'approvalCreate': {
         const r = w.record;
-        return ['c', keys.ref(this.#key('ad', r.args_digest)), keys.ref(this.#key('a', r.id)), keys.ref(`${this.prefix}al`), r.id, JSON.stringify(r)];
+        return ['c', keys.ref(this.#key('ad', r.args_digest)), keys.ref(this.#key('a', r.id)), keys.ref(`${this.prefix}al`), safe(r.id), JSON.stringify(r), fingerprint(r)];
       }
-      case 'approvalSwap': {
-        const e = w.expected;
-        return ['s', keys.ref(this.#key('a', w.next.id)), JSON.stringify(w.next), e.status, num(e.approvals.length), num(e.rejections.length)];
-      }
+      case 'approvalSwap':
+        return ['s', keys.ref(this.#key('a', w.next.id)), JSON.stringify(w.next), fingerprint(w.next), fingerprint(w.expected)];
       case 'recordCall':
         return ['h', keys.ref(this.#key('h', w.session)), JSON.stringify(w.call), num(Math.max(1, Math.floor(w.max)))];
       case 'taintAdd':
@@ -385,6 +392,7 @@ export class RedisStateStore implements AsyncStateStore {
    * engine.
    */
   async clear(): Promise<number> {
+    await this.#firstConnection();
     let cursor = '0';
     let n = 0;
     do {
@@ -398,6 +406,21 @@ export class RedisStateStore implements AsyncStateStore {
 
 const LOAD_SHA = sha1(LOAD);
 const COMMIT_SHA = sha1(COMMIT);
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What approval compare-and-set compares: status and vote counts (as the in-memory store does). */
+function fingerprint(r: ApprovalRecord): string {
+  return `${r.status}|${r.approvals.length}|${r.rejections.length}`;
+}
+
+/**
+ * A key part as Redis stores it, one to one: a well-formed string as it is (UTF-8), any other (a lone
+ * surrogate would become U+FFFD in UTF-8 and collide) and any starting with U+0001 as U+0001 + its JSON.
+ */
+function safe(s: string): string {
+  return LONE_SURROGATE.test(s) || s.startsWith('\u0001') ? `\u0001${JSON.stringify(s)}` : s;
+}
 
 function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, '\\$&');
@@ -423,7 +446,7 @@ function decodeRead(r: StateRead, v: unknown): StateReadValue {
     case 'vault': {
       const flat = v as string[];
       const out: Array<[string, string]> = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+      for (let i = 0; i + 1 < flat.length; i += 2) out.push([JSON.parse(flat[i]!) as string, JSON.parse(flat[i + 1]!) as string]);
       return out;
     }
   }

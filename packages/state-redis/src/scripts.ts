@@ -1,108 +1,119 @@
 /**
  * The two Lua scripts of the Redis store: one atomic read of everything a decision needs, one atomic commit
- * of everything it wrote. Both take their keys in KEYS and an encoded list in ARGV[2] whose entries name
- * keys by their 1-based KEYS index. Every number travels as a decimal string (Lua numbers are doubles and
- * `tostring` would print large ones in exponent form).
+ * of everything it wrote. Both take their keys in KEYS and a flat list of operations in ARGV: `ARGV[1]` is
+ * the approval record key prefix, then each operation is `type, n, field1 … fieldn`, fields naming keys by
+ * their 1-based KEYS index. No JSON is parsed in Lua (cjson rejects some strings JavaScript accepts, and it
+ * costs time); every number travels as a decimal string (Lua numbers are doubles, and `tostring` would
+ * print large ones in exponent form).
+ *
+ * Approval records are hashes: `r` the record's JSON, `f` its fingerprint `status|approvals|rejections`
+ * (what compare-and-set compares).
  *
  * @packageDocumentation
  */
 
 /**
- * LOAD. ARGV[1]: the approval record key prefix; ARGV[2]: JSON list of reads:
- * `["h",k]` history (LRANGE), `["r",k,from,now]` rate count (ZCOUNT), `["b",k]` budget (HMGET c t m),
- * `["t",k]` taint members oldest first (ZRANGE), `["a",k]` approval JSON (GET), `["d",k]` the record the
- * digest key names, `["A",k]` every record the id list names, `["v",k]` vault (HGETALL). Returns one
- * reply per read, in order; a missing value is nil (Lua false).
+ * LOAD. Reads: `h k` history (LRANGE), `r k from now` rate count (ZCOUNT), `b k` budget (HMGET c t m),
+ * `t k` taint members oldest first (ZRANGE), `a k` an approval record's JSON, `d k` the JSON of the record
+ * the digest key names, `A k` the JSON of every record the id list names, `v k` vault (HGETALL). Returns
+ * one reply per read, in order; a missing value is nil (Lua false).
  */
 export const LOAD = `
-local reads = cjson.decode(ARGV[2])
 local out = {}
-for i, r in ipairs(reads) do
-  local t = r[1]
-  local key = KEYS[tonumber(r[2])]
+local i = 2
+local n = 0
+while i <= #ARGV do
+  local t = ARGV[i]
+  local key = KEYS[tonumber(ARGV[i + 2])]
+  n = n + 1
   if t == 'h' then
-    out[i] = redis.call('LRANGE', key, 0, -1)
+    out[n] = redis.call('LRANGE', key, 0, -1)
   elseif t == 'r' then
-    out[i] = redis.call('ZCOUNT', key, r[3], r[4])
+    out[n] = redis.call('ZCOUNT', key, ARGV[i + 3], ARGV[i + 4])
   elseif t == 'b' then
-    out[i] = redis.call('HMGET', key, 'c', 't', 'm')
+    out[n] = redis.call('HMGET', key, 'c', 't', 'm')
   elseif t == 't' then
-    out[i] = redis.call('ZRANGE', key, 0, -1)
+    out[n] = redis.call('ZRANGE', key, 0, -1)
   elseif t == 'a' then
-    out[i] = redis.call('GET', key)
+    out[n] = redis.call('HGET', key, 'r')
   elseif t == 'd' then
     local id = redis.call('GET', key)
-    if id then out[i] = redis.call('GET', ARGV[1] .. id) else out[i] = false end
+    if id then out[n] = redis.call('HGET', ARGV[1] .. id, 'r') else out[n] = false end
   elseif t == 'A' then
     local ids = redis.call('LRANGE', key, 0, -1)
     local recs = {}
-    for j, id in ipairs(ids) do recs[j] = redis.call('GET', ARGV[1] .. id) end
-    out[i] = recs
+    for j, id in ipairs(ids) do recs[j] = redis.call('HGET', ARGV[1] .. id, 'r') end
+    out[n] = recs
   elseif t == 'v' then
-    out[i] = redis.call('HGETALL', key)
+    out[n] = redis.call('HGETALL', key)
   else
     return redis.error_reply('writ: unknown read ' .. tostring(t))
   end
+  i = i + 2 + tonumber(ARGV[i + 1])
 end
 return out
 `;
 
 /**
- * COMMIT. ARGV[1]: the approval record key prefix; ARGV[2]: JSON list of writes. Conditional writes:
- * `["r",k,from,now,limit,member,ttlMs]` rate hit if ZCOUNT [from, now] < limit (drops hits before `from`,
- * adds `member` at `now`, sets the TTL); `["b",k,dc,dt,dm,lc,lt,lm]` budget charge if every limited
- * dimension (limit not "") stays within its limit; `["v",kTok,kVal,token,text,valueKey]` vault token if
- * neither the token nor the value is taken otherwise; `["c",kDigest,kRec,kList,id,json]` approval create if
- * the digest's latest record is not pending, granted or rejected; `["s",kRec,json,status,nApprovals,nRejections]`
- * approval swap if the stored record still has that status and those counts. Unconditional:
- * `["B",k,dc,dt,dm]` budget add, `["h",k,json,max]` history append (trimmed to the last `max`),
- * `["t",k,kSeq,cap,member...]` taint add (re-adding moves a member to the newest; trimmed to `cap`),
- * `["u",k,at]` rate undo (removes one hit at `at`).
+ * COMMIT. Conditional writes:
+ * `r k from now limit member ttlMs` rate hit if ZCOUNT [from, now] < limit (then drops hits before `from`,
+ * adds `member` at `now`, sets the TTL);
+ * `b k dc dt dm lc lt lm` budget charge if every limited dimension (limit not "") stays within its limit;
+ * `v kTok kVal token text valueKey` vault token if neither the token nor the value (`valueKey`) is taken
+ * otherwise (`valueKey` "": a non-standard token, only confirmed if already stored for `text`);
+ * `c kDigest kRec kList id json fingerprint` approval create if the digest's latest record is not pending,
+ * granted or rejected;
+ * `s kRec json fingerprint expectedFingerprint` approval swap if the stored fingerprint is the expected one.
+ * Unconditional: `B k dc dt dm` budget add; `h k json max` history append (trimmed to the last `max`);
+ * `t k kSeq cap member…` taint add (re-adding moves a member to the newest; trimmed to `cap`);
+ * `u k at` rate undo (removes one hit at `at`).
  *
  * Every check runs before any write: all or nothing. Returns `{conflict, c, t, m}`: `conflict` is the
  * 1-based index of the first write whose check failed (0: all applied), and `c t m` the usage before the
  * last budget charge checked (for the single-operation budgetCharge).
  */
 export const COMMIT = `
-local writes = cjson.decode(ARGV[2])
 local live = { pending = true, granted = true, rejected = true }
 local bc, bt, bm = '0', '0', '0'
 local function over(used, delta, limit)
   if limit == '' then return false end
   return tonumber(used) + tonumber(delta) > tonumber(limit)
 end
-for i, w in ipairs(writes) do
-  local t = w[1]
+local starts = {}
+local i = 2
+while i <= #ARGV do
+  starts[#starts + 1] = i
+  i = i + 2 + tonumber(ARGV[i + 1])
+end
+for n, s in ipairs(starts) do
+  local t = ARGV[s]
+  local a = s + 2
   local ok = true
   if t == 'r' then
-    ok = redis.call('ZCOUNT', KEYS[tonumber(w[2])], w[3], w[4]) < tonumber(w[5])
+    ok = redis.call('ZCOUNT', KEYS[tonumber(ARGV[a])], ARGV[a + 1], ARGV[a + 2]) < tonumber(ARGV[a + 3])
   elseif t == 'b' then
-    local u = redis.call('HMGET', KEYS[tonumber(w[2])], 'c', 't', 'm')
+    local u = redis.call('HMGET', KEYS[tonumber(ARGV[a])], 'c', 't', 'm')
     bc, bt, bm = u[1] or '0', u[2] or '0', u[3] or '0'
-    ok = not (over(bc, w[3], w[6]) or over(bt, w[4], w[7]) or over(bm, w[5], w[8]))
+    ok = not (over(bc, ARGV[a + 1], ARGV[a + 4]) or over(bt, ARGV[a + 2], ARGV[a + 5]) or over(bm, ARGV[a + 3], ARGV[a + 6]))
   elseif t == 'v' then
-    local cur = redis.call('HGET', KEYS[tonumber(w[2])], w[4])
-    if cur and cur ~= w[5] then ok = false end
-    if ok and w[6] ~= '' then
-      local tok = redis.call('HGET', KEYS[tonumber(w[3])], w[6])
-      if tok and tok ~= w[4] then ok = false end
+    local cur = redis.call('HGET', KEYS[tonumber(ARGV[a])], ARGV[a + 2])
+    if cur and cur ~= ARGV[a + 3] then ok = false end
+    -- A token not of the form <KIND_n> is only confirmed, never added.
+    if ARGV[a + 4] == '' and not cur then ok = false end
+    if ok and ARGV[a + 4] ~= '' then
+      local tok = redis.call('HGET', KEYS[tonumber(ARGV[a + 1])], ARGV[a + 4])
+      if tok and tok ~= ARGV[a + 2] then ok = false end
     end
   elseif t == 'c' then
-    local id = redis.call('GET', KEYS[tonumber(w[2])])
+    local id = redis.call('GET', KEYS[tonumber(ARGV[a])])
     if id then
-      local rec = redis.call('GET', ARGV[1] .. id)
-      if rec and live[cjson.decode(rec).status] then ok = false end
+      local f = redis.call('HGET', ARGV[1] .. id, 'f')
+      if f and live[string.match(f, '^[^|]*')] then ok = false end
     end
   elseif t == 's' then
-    local rec = redis.call('GET', KEYS[tonumber(w[2])])
-    if not rec then
-      ok = false
-    else
-      local r = cjson.decode(rec)
-      ok = r.status == w[4] and #r.approvals == tonumber(w[5]) and #r.rejections == tonumber(w[6])
-    end
+    ok = redis.call('HGET', KEYS[tonumber(ARGV[a])], 'f') == ARGV[a + 3]
   end
-  if not ok then return { i, bc, bt, bm } end
+  if not ok then return { n, bc, bt, bm } end
 end
 local function incr(key, field, d)
   if d == '0' then return end
@@ -112,37 +123,39 @@ local function incr(key, field, d)
     redis.call('HINCRBY', key, field, d)
   end
 end
-for _, w in ipairs(writes) do
-  local t = w[1]
-  local key = KEYS[tonumber(w[2])]
+for _, s in ipairs(starts) do
+  local t = ARGV[s]
+  local a = s + 2
+  local key = KEYS[tonumber(ARGV[a])]
   if t == 'r' then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. w[3])
-    redis.call('ZADD', key, w[4], w[6])
-    redis.call('PEXPIRE', key, w[7])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[a + 1])
+    redis.call('ZADD', key, ARGV[a + 2], ARGV[a + 4])
+    redis.call('PEXPIRE', key, ARGV[a + 5])
   elseif t == 'b' or t == 'B' then
-    incr(key, 'c', w[3])
-    incr(key, 't', w[4])
-    incr(key, 'm', w[5])
+    incr(key, 'c', ARGV[a + 1])
+    incr(key, 't', ARGV[a + 2])
+    incr(key, 'm', ARGV[a + 3])
   elseif t == 'v' then
-    redis.call('HSET', key, w[4], w[5])
-    if w[6] ~= '' then redis.call('HSET', KEYS[tonumber(w[3])], w[6], w[4]) end
+    redis.call('HSET', key, ARGV[a + 2], ARGV[a + 3])
+    if ARGV[a + 4] ~= '' then redis.call('HSET', KEYS[tonumber(ARGV[a + 1])], ARGV[a + 4], ARGV[a + 2]) end
   elseif t == 'c' then
-    redis.call('SET', KEYS[tonumber(w[3])], w[6])
-    redis.call('SET', key, w[5])
-    redis.call('RPUSH', KEYS[tonumber(w[4])], w[5])
+    redis.call('HSET', KEYS[tonumber(ARGV[a + 1])], 'r', ARGV[a + 4], 'f', ARGV[a + 5])
+    redis.call('SET', key, ARGV[a + 3])
+    redis.call('RPUSH', KEYS[tonumber(ARGV[a + 2])], ARGV[a + 3])
   elseif t == 's' then
-    redis.call('SET', key, w[3])
+    redis.call('HSET', key, 'r', ARGV[a + 1], 'f', ARGV[a + 2])
   elseif t == 'h' then
-    redis.call('RPUSH', key, w[3])
-    redis.call('LTRIM', key, -tonumber(w[4]), -1)
+    redis.call('RPUSH', key, ARGV[a + 1])
+    redis.call('LTRIM', key, -tonumber(ARGV[a + 2]), -1)
   elseif t == 't' then
-    local seq = KEYS[tonumber(w[3])]
-    for j = 5, #w do redis.call('ZADD', key, redis.call('INCR', seq), w[j]) end
+    local seq = KEYS[tonumber(ARGV[a + 1])]
+    local last = s + 1 + tonumber(ARGV[s + 1])
+    for j = a + 3, last do redis.call('ZADD', key, redis.call('INCR', seq), ARGV[j]) end
     local card = redis.call('ZCARD', key)
-    local cap = tonumber(w[4])
+    local cap = tonumber(ARGV[a + 2])
     if card > cap then redis.call('ZREMRANGEBYRANK', key, 0, card - cap - 1) end
   elseif t == 'u' then
-    local m = redis.call('ZRANGEBYSCORE', key, w[3], w[3], 'LIMIT', 0, 1)
+    local m = redis.call('ZRANGEBYSCORE', key, ARGV[a + 1], ARGV[a + 1], 'LIMIT', 0, 1)
     if #m > 0 then redis.call('ZREM', key, m[1]) end
   else
     return redis.error_reply('writ: unknown write ' .. tostring(t))

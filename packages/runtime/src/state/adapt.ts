@@ -15,9 +15,11 @@ const STANDARD_TOKEN = /^<([A-Z0-9_]{1,64})_(\d{1,9})>$/;
  * `Policy.decide` over the store itself. Useful to test code written against {@link AsyncStateStore}
  * without a server, and to share one in-memory store between the sync and async APIs.
  *
- * `vaultAdd` issues the token through the wrapped vault's `tokenFor`, which for a standard token
- * `<KIND_n>` gives back the same token unless another decision issued one meanwhile; a token issued that
- * way stays in the vault (harmless: the rerun reuses it).
+ * `vaultAdd` refuses a token that stands for other text, or text that has another token of the kind;
+ * otherwise it issues the token through the wrapped vault's `tokenFor`, which gives back the same token
+ * when it is the vault's next one (as a decision's snapshot computed it); if another decision issued that
+ * number meanwhile, `tokenFor` issues the next one instead and vaultAdd answers false (the issued token
+ * stays: harmless, the rerun reuses it). A non-standard token can only be confirmed, not added.
  */
 export function toAsyncStore(store: StateStore): AsyncStateStore {
   return {
@@ -39,8 +41,11 @@ export function toAsyncStore(store: StateStore): AsyncStateStore {
     vaultEntries: async (session: string) => store.vault(session).entries(),
     vaultAdd: async (session: string, token: string, text: string) => {
       const v = store.vault(session);
+      const held = v.lookup(token);
+      if (held !== undefined) return held === text;
       const m = STANDARD_TOKEN.exec(token);
-      if (m === null) return v.lookup(token) === text;
+      if (m === null) return false;
+      for (const [t, x] of v.entries()) if (x === text && STANDARD_TOKEN.exec(t)?.[1] === m[1]) return false;
       return v.tokenFor(m[1]!, text) === token;
     },
   };

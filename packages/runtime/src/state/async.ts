@@ -108,7 +108,8 @@ export interface AsyncStateStore {
   vaultEntries(session: string): Promise<ReadonlyArray<readonly [token: string, text: string]>>;
   /**
    * Atomically issues `token` for `text`: stores the pair unless `token` already stands for other text or
-   * `text` already has another token of the token's kind (`<KIND_n>`); true if the pair is now stored.
+   * `text` already has another token of the token's kind (`<KIND_n>`); true if the pair is now stored. A
+   * token not of the form `<KIND_n>` (the engine issues none) is only confirmed: true if already stored.
    */
   vaultAdd(session: string, token: string, text: string): Promise<boolean>;
 }
