@@ -121,7 +121,7 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Bodies: only JSON; route parameters are bounded.
     routerOptions: { maxParamLength: 200 },
-    return503OnClosing: true,
+    return503OnClosing: false, // answered by the onRequest hook, in this service's error shape
     forceCloseConnections: 'idle',
     // Unknown members are errors (an approval action with an `approver` member must not be silently accepted).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
@@ -158,10 +158,15 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
     done(null, value);
   });
 
+  let closing = false;
   app.addHook('onRequest', (req, reply, done) => {
     const active = slot.current;
     req.writ = active;
     reply.header(DIGEST_HEADER, active.digest);
+    if (closing) {
+      void reply.code(503).header('connection', 'close').send(errorPayload(req, 503, 'the service is shutting down'));
+      return;
+    }
     done();
   });
 
@@ -366,7 +371,15 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
     backend,
     close() {
       closed ??= (async () => {
-        await app.close();
+        closing = true;
+        // Keep-alive connections with a request in flight become idle only after their response; close them
+        // then, instead of waiting for the keep-alive timeout.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+        }
         try {
           await recorder?.close();
         } finally {

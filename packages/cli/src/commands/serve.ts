@@ -1,0 +1,306 @@
+/**
+ * `writ serve`: the HTTP decision service (@writ/server) for gateways in any language, with hot reload of
+ * the policy, approver tokens, optional certification of every decision, and a shared state store (Redis).
+ * `writ serve token`: creates an approver token and its token-file line.
+ */
+import { appendFileSync, chmodSync, existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import {
+  Authenticator,
+  buildServer,
+  formatTokenLine,
+  hashToken,
+  LogRecorder,
+  MemoryBackend,
+  newToken,
+  parseTokenFile,
+  PolicyReloader,
+  PolicySlot,
+  TokenFileError,
+  type DecisionRecorder,
+  type ReloadOutcome,
+  type StateBackend,
+  type WritServer,
+} from '@writ/server';
+import { EXIT, UserError } from '../errors.js';
+import { openLogForAppend, readSignerKeyFile, readTextFile } from '../io/evidence.js';
+import { loadPolicyFrom, PolicyCompileError } from '../io/load-policy.js';
+import { renderDiagnostic } from '../render/diagnostics.js';
+import { colorEnabled } from '../render/style.js';
+
+export interface ServeOptions {
+  policy?: string;
+  port: string;
+  host: string;
+  redis?: string;
+  redisPrefix?: string;
+  log?: string;
+  key?: string;
+  tokens?: string;
+  bodyLimit: string;
+  watch: boolean;
+  requestLog?: boolean;
+  json?: boolean;
+}
+
+export interface TokenOptions {
+  name: string;
+  roles: string;
+  append?: string;
+  json?: boolean;
+}
+
+/** Opens the shared state store; set by the Redis integration (see `redisBackend`). */
+export type BackendFactory = (url: string, prefix: string | undefined) => Promise<StateBackend>;
+
+function intOption(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${flag}: '${value}' must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function readTokens(file: string): Authenticator {
+  const text = readTextFile(file);
+  try {
+    return new Authenticator(parseTokenFile(text));
+  } catch (e) {
+    if (e instanceof TokenFileError) throw new UserError(`${file}:${e.line}: ${e.message.replace(/^line \d+: /, '')}`);
+    throw e;
+  }
+}
+
+/** One event line: JSON on stdout with --json, text on stderr otherwise. */
+function eventWriter(json: boolean | undefined): (event: string, text: string, data?: Record<string, unknown>) => void {
+  return (event, text, data = {}) => {
+    if (json) process.stdout.write(`${JSON.stringify({ event, time: new Date().toISOString(), ...data })}\n`);
+    else process.stderr.write(`writ serve: ${text}\n`);
+  };
+}
+
+function describeLoadError(e: unknown): { message: string; rendered: string } {
+  if (e instanceof PolicyCompileError) {
+    const color = colorEnabled(process.stderr);
+    const rendered = e.diagnostics
+      .filter((d) => d.severity === 'error')
+      .map((d) => renderDiagnostic(d, e.texts, e.root, color))
+      .join('\n\n');
+    return { message: e.message, rendered };
+  }
+  return { message: e instanceof Error ? e.message : String(e), rendered: '' };
+}
+
+/**
+ * Runs the service until SIGTERM or SIGINT, then shuts down gracefully (stops accepting, finishes requests in
+ * flight, signs a final checkpoint, closes the state store). Resolves with the exit code.
+ */
+export async function runServe(opts: ServeOptions, openShared?: BackendFactory): Promise<number> {
+  if (opts.policy === undefined) throw new UserError("required option '--policy <path>' not specified (or use `writ serve token` to create an approver token)");
+  if ((opts.log === undefined) !== (opts.key === undefined)) {
+    throw new UserError(opts.log === undefined ? '--key needs --log <dir>' : "--log needs --key <prefix>.key to sign the log's checkpoints (create one with writ keygen)");
+  }
+  const port = intOption('--port', opts.port, 0, 65535);
+  const bodyLimit = intOption('--body-limit', opts.bodyLimit, 256, 64 * 1024 * 1024);
+  const emit = eventWriter(opts.json);
+  const policyPath = opts.policy;
+
+  const loaded = loadPolicyFrom(policyPath);
+  const tokens = opts.tokens === undefined ? undefined : readTokens(opts.tokens);
+
+  let backend: StateBackend;
+  if (opts.redis !== undefined) {
+    if (openShared === undefined) throw new UserError('--redis: this build of writ has no Redis state store');
+    backend = await openShared(opts.redis, opts.redisPrefix);
+  } else {
+    backend = new MemoryBackend();
+  }
+
+  let recorder: DecisionRecorder | undefined;
+  if (opts.log !== undefined && opts.key !== undefined) {
+    const key = readSignerKeyFile(opts.key);
+    const log = await openLogForAppend(opts.log, key);
+    recorder = new LogRecorder(log, key, { onError: (e) => emit('checkpoint-error', `signing a checkpoint failed: ${e.message}`, { error: e.message }) });
+  }
+
+  const slot = new PolicySlot(loaded.policy);
+  let server: WritServer;
+  try {
+    server = await buildServer({
+      policy: slot,
+      backend,
+      tokens,
+      recorder,
+      bodyLimit,
+      requestLog: opts.requestLog === true,
+      log: (line) => emit('log', line, { message: line }),
+    });
+  } catch (e) {
+    await recorder?.close();
+    await backend.close();
+    throw e;
+  }
+
+  const reloader = new PolicyReloader(slot, {
+    load: () => loadPolicyFrom(policyPath).policy,
+    metrics: server.metrics,
+    onReload: (r: ReloadOutcome) => {
+      if (r.outcome === 'swapped') emit('reload', `reloaded ${policyPath}: now serving ${r.digest}`, { outcome: r.outcome, digest: r.digest });
+      else if (r.outcome === 'unchanged') emit('reload', `${policyPath} changed on disk but compiles to the policy already served (${r.digest})`, { outcome: r.outcome, digest: r.digest });
+      else {
+        const { message, rendered } = describeLoadError(r.error);
+        if (!opts.json && rendered !== '') process.stderr.write(`${rendered}\n\n`);
+        emit('reload', `reload of ${policyPath} refused: ${message}; still serving ${slot.current.digest}`, {
+          outcome: r.outcome,
+          error: message,
+          digest: slot.current.digest,
+        });
+      }
+    },
+  });
+
+  let address: string;
+  try {
+    address = await server.app.listen({ port, host: opts.host });
+  } catch (e) {
+    await server.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UserError(`--port ${port}: address ${opts.host}:${port} already in use`);
+    if (code === 'EACCES') throw new UserError(`--port ${port}: permission denied`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UserError(`--host ${opts.host}: not an address of this machine`);
+    throw e;
+  }
+  if (opts.watch) reloader.watch(policyPath);
+
+  const p = slot.current.policy;
+  for (const d of loaded.diagnostics) emit('warning', `${d.span.file}:${d.span.line}:${d.span.column}: warning[${d.code}]: ${d.message}`, { code: d.code, diagnostic: d.message });
+  emit(
+    'listening',
+    `listening on ${address} (policy ${p.name} ${p.version} ${p.digest}; state ${backend.kind}; ${tokens === undefined ? 'no approver tokens' : `${tokens.size} approver token(s)`}${
+      opts.log === undefined ? '' : `; certifying into ${opts.log}`
+    }${opts.watch ? '; watching for changes' : ''})`,
+    { url: address, policy: { name: p.name, version: p.version, digest: p.digest }, state: backend.kind },
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        emit('stop', `${signal} again: exiting without waiting`);
+        process.exit(EXIT.failed);
+      }
+      stopping = true;
+      emit('stop', `${signal}: finishing requests in flight, then exiting`, { signal });
+      reloader.close();
+      server
+        .close()
+        .then(
+          () => {
+            emit('stopped', 'stopped', {});
+            resolve(EXIT.ok);
+          },
+          (e: unknown) => {
+            emit('stopped', `stopped with an error: ${(e as Error).message}`, { error: (e as Error).message });
+            resolve(EXIT.failed);
+          },
+        )
+        .finally(() => {
+          process.off('SIGTERM', onTerm);
+          process.off('SIGINT', onInt);
+          process.off('SIGHUP', onHup);
+        });
+    };
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    const onHup = () => reloader.reload();
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    process.on('SIGHUP', onHup);
+  });
+}
+
+/** `writ serve token`: a new random token (shown once) and the token-file line holding only its hash. */
+export function runServeToken(opts: TokenOptions): number {
+  const roles = opts.roles.split(',').map((r) => r.trim()).filter((r) => r !== '');
+  const token = newToken();
+  let line: string;
+  try {
+    line = formatTokenLine(hashToken(token), opts.name, roles);
+  } catch (e) {
+    throw new UserError(`${roles.length === 0 ? '--roles' : '--name/--roles'}: ${(e as Error).message}`);
+  }
+  if (opts.append !== undefined) {
+    const created = !existsSync(opts.append);
+    try {
+      appendFileSync(opts.append, `${line}\n`, { mode: 0o600 });
+      if (created) chmodSync(opts.append, 0o600);
+    } catch (e) {
+      throw new UserError(`${opts.append}: ${(e as Error).message}`);
+    }
+  }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ identity: opts.name, roles, token, line, ...(opts.append === undefined ? {} : { file: opts.append }) })}\n`);
+  } else {
+    process.stdout.write(
+      `token: ${token}\n` +
+        `  (shown only now: give it to ${opts.name}; it goes in the Authorization: Bearer header)\n` +
+        (opts.append === undefined ? `token file line (add it to the file given to writ serve --tokens):\n${line}\n` : `appended to ${opts.append}:\n${line}\n`),
+    );
+  }
+  return EXIT.ok;
+}
+
+const SERVE_HELP = `
+Routes:
+  POST /v1/decide            body: a tool-call request -> the Decision (malformed requests are denied)
+  POST /v1/check-result      body: { "request": …, "result": … } -> the ResultCheck (redacted result)
+  GET  /v1/approvals?state=pending        (Authorization: Bearer <token>)
+  POST /v1/approvals/{id}    body: { "action": "approve" | "reject", "reason"?: … }  (Bearer token)
+  GET  /healthz   GET /metrics (Prometheus)   GET /openapi.json
+  Every response has the header writ-policy-digest: the policy that served it.
+
+Token file (--tokens): one approver a line, only the token's hash is stored:
+  sha256:<hex of SHA-256(token)> <identity> <role>[,<role>…]
+  Create entries with: writ serve token --name alice --roles finance_lead --append tokens.txt
+
+Reload: the policy file or directory is watched (and SIGHUP reloads); a policy that does not compile is
+refused with its diagnostics and the previous one keeps serving. SIGTERM/SIGINT: graceful shutdown.
+
+Examples:
+  writ serve --policy examples/customer-support --port 8080 --tokens tokens.txt
+  writ serve --policy policy.json --redis redis://127.0.0.1:6379 --log decisions/ --key log-key.key
+  curl -s localhost:8080/v1/decide -H 'content-type: application/json' -d @examples/customer-support/requests/refund-25.json
+`;
+
+/**
+ * @param p - the program.
+ * @param done - receives the exit code.
+ * @param openShared - opens the Redis state store for `--redis`.
+ */
+export function registerServeCommand(p: Command, done: (code: number) => void, openShared?: BackendFactory): void {
+  const serve = p
+    .command('serve')
+    .description('run the HTTP decision service: decide, check results, approvals with bearer tokens, metrics, hot reload')
+    .option('--policy <path>', 'a .writ file, a directory of them, or a compiled artifact (.json); watched for changes')
+    .option('--port <n>', 'TCP port (0: any free port, printed at start)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--redis <url>', 'keep state (limits, budgets, sequences, taint, approvals) in Redis, shared by every writ serve using it')
+    .addOption(new Option('--redis-prefix <prefix>', 'key prefix in Redis (several policies on one Redis)'))
+    .option('--tokens <file>', 'approver tokens (hashed); without it no one can approve')
+    .option('--log <dir>', 'certify every decision into the Writ log in <dir> (created if absent)')
+    .option('--key <file>', "with --log: the log's private key (<prefix>.key from writ keygen)")
+    .option('--body-limit <bytes>', 'largest request body accepted (413 above)', String(1024 * 1024))
+    .option('--no-watch', 'do not watch the policy for changes (SIGHUP still reloads)')
+    .option('--request-log', 'log every request (JSON lines on standard output; slows the service down)')
+    .option('--json', 'print events (listening, reload, stop) as JSON lines on standard output')
+    .addHelpText('after', SERVE_HELP)
+    .action(async (o: ServeOptions) => done(await runServe(o, openShared)));
+  serve
+    .command('token')
+    .description('create an approver token: prints the token once and the line (with its SHA-256 only) for the --tokens file')
+    .requiredOption('--name <identity>', 'the approver identity recorded in approval records and certificates')
+    .requiredOption('--roles <list>', 'comma-separated roles the approver holds (e.g. finance_lead)')
+    .option('--append <file>', 'append the line to this token file (created with mode 0600)')
+    .option('--json', 'print { identity, roles, token, line } as JSON')
+    // `serve` also has --json, and commander gives a flag named by both to the parent: read it from there too.
+    .action((o: TokenOptions, cmd: Command) => done(runServeToken({ ...o, json: o.json === true || cmd.parent?.opts()['json'] === true })));
+}
