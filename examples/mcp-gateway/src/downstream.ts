@@ -45,7 +45,20 @@ export class Downstream {
       }
     });
     await this.#client.connect(this.#transport);
-    this.#tools = (await this.#client.listTools(undefined, { timeout: CALL_TIMEOUT_MS })).tools;
+    this.#tools = await this.#listAll();
+  }
+
+  /** Every page of the server's tools/list. */
+  async #listAll(): Promise<Tool[]> {
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const r = await this.#client.listTools(cursor === undefined ? undefined : { cursor }, { timeout: CALL_TIMEOUT_MS });
+      tools.push(...r.tools);
+      cursor = r.nextCursor;
+      if (cursor === undefined) break;
+    }
+    return tools;
   }
 
   /** The server's process id (after start). */
@@ -62,7 +75,7 @@ export class Downstream {
   async tools(): Promise<Tool[]> {
     if (this.#down === undefined) {
       try {
-        this.#tools = (await this.#client.listTools(undefined, { timeout: CALL_TIMEOUT_MS })).tools;
+        this.#tools = await this.#listAll();
       } catch {
         // Keep the last list; calls will report the failure.
       }
