@@ -2,6 +2,7 @@
  * End to end: the SDK's Client → the built gateway (stdio) → the real server-filesystem (stdio) on a temp
  * workspace. Every assertion is about what the client receives and what happened on disk.
  */
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -300,6 +301,26 @@ describe('mcp-gateway when the downstream server crashes', () => {
       expect(meta(denied)).toMatchObject({ stage: 'call', effect: 'deny' });
       // tools/list still answers (the last list the server gave).
       expect((await gw.client.listTools()).tools.length).toBe(14);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('answers a call that was in flight when the server died', async () => {
+    // A read of a FIFO with no writer blocks inside server-filesystem until the server is killed.
+    const fifo = path.join(sb.ws, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const gw = await startGateway(sb);
+    try {
+      await until(() => /downstream pid \d+/.test(gw.stderr()));
+      const pid = Number(/downstream pid (\d+)/.exec(gw.stderr())?.[1]);
+      const inFlight = gw.call('read_text_file', { path: fifo });
+      await until(() => gw.stderr().includes('call read_text_file -> allow'));
+      process.kill(pid, 'SIGKILL');
+      const r = await inFlight;
+      expect(r.isError).toBe(true);
+      expect(meta(r)).toMatchObject({ stage: 'downstream', effect: 'error' });
+      expect(text(r)).toMatch(/the downstream MCP server failed: .*(closed|exited)/i);
     } finally {
       await gw.close();
     }
