@@ -101,6 +101,11 @@ function parseRecord(s: unknown): ApprovalRecord | undefined {
  * token). Key parts that are not well-formed UTF-16 are stored as U+0001 + their JSON (one to one). Budgets,
  * histories, taint, approvals and vaults do not expire.
  *
+ * Clocks: each decision uses its gateway's clock (or `options.now`). A rate-limit window counts every hit
+ * stamped at or after `now − window`, including hits stamped *later* than `now` by a gateway whose clock
+ * runs ahead, so clock skew between gateways can only deny early, never overshoot. (The in-memory store
+ * ignores hits later than `now`; the two agree whenever each key's clock never goes back.)
+ *
  * Failure: while Redis is unreachable every command fails at once (no offline queue; `commandTimeoutMs`
  * bounds a hung server), so stateful decisions deny with "state store unavailable"; ioredis reconnects in
  * the background (backoff up to 1 s) and the next decision after Redis returns succeeds. Scripts are sent

@@ -13,7 +13,8 @@
  */
 
 /**
- * LOAD. Reads: `h k` history (LRANGE), `r k from now` rate count (ZCOUNT), `b k` budget (HMGET c t m),
+ * LOAD. Reads: `h k` history (LRANGE), `r k from now` rate count (ZCOUNT from `from`: hits stamped after
+ * `now` count too), `b k` budget (HMGET c t m),
  * `t k` taint members oldest first (ZRANGE), `a k` an approval record's JSON, `d k` the JSON of the record
  * the digest key names, `A k` the JSON of every record the id list names, `v k` vault (HGETALL). Returns
  * one reply per read, in order; a missing value is nil (Lua false).
@@ -29,7 +30,7 @@ while i <= #ARGV do
   if t == 'h' then
     out[n] = redis.call('LRANGE', key, 0, -1)
   elseif t == 'r' then
-    out[n] = redis.call('ZCOUNT', key, ARGV[i + 3], ARGV[i + 4])
+    out[n] = redis.call('ZCOUNT', key, ARGV[i + 3], '+inf')
   elseif t == 'b' then
     out[n] = redis.call('HMGET', key, 'c', 't', 'm')
   elseif t == 't' then
@@ -56,8 +57,8 @@ return out
 
 /**
  * COMMIT. Conditional writes:
- * `r k from now limit member ttlMs` rate hit if ZCOUNT [from, now] < limit (then drops hits before `from`,
- * adds `member` at `now`, sets the TTL);
+ * `r k from now limit member ttlMs` rate hit if the hits at or after `from` are fewer than `limit` (then
+ * drops hits before `from`, adds `member` at `now`, sets the TTL);
  * `b k dc dt dm lc lt lm` budget charge if every limited dimension (limit not "") stays within its limit;
  * `v kTok kVal token text valueKey` vault token if neither the token nor the value (`valueKey`) is taken
  * otherwise (`valueKey` "": a non-standard token, only confirmed if already stored for `text`);
@@ -90,7 +91,7 @@ for n, s in ipairs(starts) do
   local a = s + 2
   local ok = true
   if t == 'r' then
-    ok = redis.call('ZCOUNT', KEYS[tonumber(ARGV[a])], ARGV[a + 1], ARGV[a + 2]) < tonumber(ARGV[a + 3])
+    ok = redis.call('ZCOUNT', KEYS[tonumber(ARGV[a])], ARGV[a + 1], '+inf') < tonumber(ARGV[a + 3])
   elseif t == 'b' then
     local u = redis.call('HMGET', KEYS[tonumber(ARGV[a])], 'c', 't', 'm')
     bc, bt, bm = u[1] or '0', u[2] or '0', u[3] or '0'
@@ -139,9 +140,10 @@ for _, s in ipairs(starts) do
     redis.call('HSET', key, ARGV[a + 2], ARGV[a + 3])
     if ARGV[a + 4] ~= '' then redis.call('HSET', KEYS[tonumber(ARGV[a + 1])], ARGV[a + 4], ARGV[a + 2]) end
   elseif t == 'c' then
-    redis.call('HSET', KEYS[tonumber(ARGV[a + 1])], 'r', ARGV[a + 4], 'f', ARGV[a + 5])
+    local rec = KEYS[tonumber(ARGV[a + 1])]
+    if redis.call('EXISTS', rec) == 0 then redis.call('RPUSH', KEYS[tonumber(ARGV[a + 2])], ARGV[a + 3]) end
+    redis.call('HSET', rec, 'r', ARGV[a + 4], 'f', ARGV[a + 5])
     redis.call('SET', key, ARGV[a + 3])
-    redis.call('RPUSH', KEYS[tonumber(ARGV[a + 2])], ARGV[a + 3])
   elseif t == 's' then
     redis.call('HSET', key, 'r', ARGV[a + 1], 'f', ARGV[a + 2])
   elseif t == 'h' then
