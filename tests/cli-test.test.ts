@@ -185,6 +185,7 @@ describe('writ test (end to end)', () => {
     expect(bad).toMatchObject({ status: 'fail', line: 8, file: `${fixtures}/wrong-expectation/refunds.test.yaml` });
     expect(bad.actual!.effect).toBe('pending_approval');
     expect(bad.actual!.reasons[0]!.rule).toBe('policy.writ:33');
+    expect((bad as unknown as { expected: unknown }).expected).toEqual({ effect: 'allow', rule: ['policy.writ:32'] });
     const invalid = JSON.parse(writ(['test', `${fixtures}/bad-case`, '--reporter', 'json']).stdout) as JsonReport;
     expect(invalid.exit).toBe(3);
     expect(invalid.suites[0]!.error).toMatchObject({ line: 9, column: 5 });
@@ -243,6 +244,13 @@ describe('writ test (end to end)', () => {
     expect(gated.code).toBe(1);
     expect(gated.stdout).toContain('coverage below the gate: customer-support rules 8.3% < 50%');
     expect(writ(['test', 'examples', '--min-coverage', 'clauses=100']).code).toBe(1);
+    // In JUnit, the gate is a test case per policy, failing below it with the unexercised rules listed.
+    const junit = writ(['test', one, '--min-coverage', '50', '--reporter', 'junit']);
+    expect(junit.code).toBe(1);
+    const gateCase = checkXml(junit.stdout).elements.filter((e) => e.name === 'testcase' && e.attrs['classname'] === 'coverage');
+    expect(gateCase.map((e) => e.attrs['name'])).toEqual(['customer-support rules coverage >= 50%']);
+    expect(junit.stdout).toContain('<failure message="rules coverage 8.3% &lt; 50%"');
+    expect(junit.stdout).toContain('examples/customer-support/policy.writ:37:1 limit: limit issue_refund 20 per 1h per agent');
     expect(writ(['test', 'examples', '--min-coverage', 'lots']).code).toBe(2);
   });
 

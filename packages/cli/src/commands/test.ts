@@ -16,7 +16,7 @@ import { colorEnabled, styler } from '../render/style.js';
 import { coverageOf, type Coverage } from '../testing/coverage.js';
 import { junitXml, type JUnitSuite } from '../testing/junit.js';
 import { runCase, type CaseResult, type TestTarget } from '../testing/run.js';
-import { readSuite, SuiteError, type Suite, type Where } from '../testing/suite.js';
+import { readSuite, SuiteError, type Expectation, type Suite, type Where } from '../testing/suite.js';
 
 export interface TestCommandOptions {
   filter?: string;
@@ -229,7 +229,7 @@ export function runTest(paths: string[], o: TestCommandOptions): number {
 
   let report: string;
   if (reporter === 'json') report = `${JSON.stringify(jsonReport(runs, covered, gate, belowGate, code, ms), null, 2)}\n`;
-  else if (reporter === 'junit') report = junitXml(junitSuites(runs), new Date().toISOString());
+  else if (reporter === 'junit') report = junitXml([...junitSuites(runs), ...junitGate(covered, gate)], new Date().toISOString());
   else report = textReport(runs, covered, gate, belowGate, ms, color);
   if (o.out !== undefined) {
     try {
@@ -388,7 +388,7 @@ function jsonReport(
           line: r.case.where.line,
           status: r.status,
           problems: r.problems,
-          expected: r.case.expect,
+          expected: expectationJson(r.case.expect),
           ...(d
             ? {
                 actual: {
@@ -422,7 +422,49 @@ function jsonReport(
   };
 }
 
+/** An expectation as the suite writes it. */
+function expectationJson(e: Expectation): Record<string, unknown> {
+  return {
+    effect: e.effect,
+    ...(e.denial ? { denial: e.denial } : {}),
+    ...(e.rules ? { rule: e.rules } : {}),
+    ...(e.reasons ? { reasons: e.reasons } : {}),
+    ...(e.obligations ? { obligations: e.obligations } : {}),
+    ...(e.result ? { result: e.result.value } : {}),
+  };
+}
+
 // ---- junit -----------------------------------------------------------------------------------------------
+
+/** With a gate: one test case per policy, failing when its coverage is below the gate. */
+function junitGate(covered: Array<{ target: TestTarget; coverage: Coverage }>, gate: Gate | undefined): JUnitSuite[] {
+  if (!gate) return [];
+  return [
+    {
+      name: 'coverage',
+      file: '',
+      time: 0,
+      cases: covered.map(({ target: t, coverage: c }) => {
+        const v = gate.what === 'rules' ? c.rulePercent : c.clausePercent;
+        const name = `${t.artifact.policy.name} ${gate.what} coverage >= ${gate.pct}%`;
+        const below = v < gate.pct;
+        const at = (sp: Span) => `${displayPath(t.root, sp.file)}:${sp.line}:${sp.column}`;
+        const unexercised =
+          gate.what === 'rules'
+            ? c.rules.filter((r) => !r.exercised).map((r) => `${at(r.span)} ${r.kind}: ${r.text}`)
+            : c.clauses.filter((x) => !x.true || !x.false).map((x) => `${at(x.span)} never ${x.true ? 'false' : x.false ? 'true' : 'evaluated'}: ${x.text}`);
+        return {
+          name,
+          classname: 'coverage',
+          file: displayPath(process.cwd(), t.root),
+          line: 1,
+          time: 0,
+          ...(below ? { failure: { message: `${gate.what} coverage ${v}% < ${gate.pct}%`, details: unexercised.join('\n') } } : {}),
+        };
+      }),
+    },
+  ];
+}
 
 function junitSuites(runs: SuiteRun[]): JUnitSuite[] {
   return runs.map((run) => {
