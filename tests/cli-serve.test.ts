@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LogSnapshot, parseCertificate } from '@writ/verifier';
+import { RedisServer } from './helpers/redis.js';
 import { bin, repo, ServeProcess } from './helpers/serve-process.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'writ-cli-serve-'));
@@ -157,4 +158,41 @@ describe('writ serve (real process)', () => {
     expect(cert.decision.effect).toBe('allow');
     expect(cert.approval).toMatchObject({ id, status: 'used', approvals: [{ approver: 'fiona', role: 'finance_lead' }] });
   }, 90_000);
+});
+
+describe('writ serve --redis (two processes, one real redis-server)', () => {
+  it('an approval requested through one process is approved through the other and used by the first', async () => {
+    const redis = await RedisServer.start();
+    try {
+      const token = JSON.parse(writ(['serve', 'token', '--name', 'gina', '--roles', 'finance_lead', '--append', at('redis-tokens.txt'), '--json']).stdout).token as string;
+      const args = ['--policy', example('policy.writ'), '--redis', redis.url, '--redis-prefix', 'cli-serve:', '--tokens', at('redis-tokens.txt')];
+      const [one, two] = await Promise.all([ServeProcess.start(args), ServeProcess.start(args)]);
+      running.push(one.proc, two.proc);
+      const health = (await (await fetch(`${one.url}/healthz`)).json()) as any;
+      expect(health).toMatchObject({ status: 'ok', state: { kind: 'redis', ok: true } });
+      const pending = await post(`${one.url}/v1/decide`, request('refund-500'));
+      expect(pending.body.effect).toBe('pending_approval');
+      const ok = await post(`${two.url}/v1/approvals/${pending.body.approval.id}`, '{"action":"approve"}', { authorization: `Bearer ${token}` });
+      expect(ok.status).toBe(200);
+      const allowed = await post(`${one.url}/v1/decide`, request('refund-500'));
+      expect(allowed.body).toMatchObject({ effect: 'allow', approval: { approvals: [{ approver: 'gina' }] } });
+      expect(await one.proc.stop()).toBe(0);
+      expect(await two.proc.stop()).toBe(0);
+    } finally {
+      await redis.dispose();
+    }
+  }, 60_000);
+
+  it('starts with Redis unreachable (warning, degraded health), denying stateful calls', async () => {
+    const { proc, url } = await ServeProcess.start(['--policy', example('policy.writ'), '--redis', 'redis://127.0.0.1:1']);
+    running.push(proc);
+    expect(proc.events.some((e) => e.event === 'warning' && e['warning'] === 'state store unavailable')).toBe(true);
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(503);
+    const d = await post(`${url}/v1/decide`, request('refund-25'));
+    expect(d.body.effect).toBe('deny');
+    expect(JSON.stringify(d.body.reasons)).toMatch(/state store unavailable/);
+    expect(await proc.stop()).toBe(0);
+    expect(writ(['serve', '--policy', example('policy.writ'), '--redis', 'localhost:6379']).stderr.trim()).toBe("writ: --redis: 'localhost:6379' must start with redis:// or rediss://");
+  }, 60_000);
 });

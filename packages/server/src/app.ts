@@ -97,6 +97,7 @@ function statusError(statusCode: number, message: string): Error & { statusCode:
 /** HTTP status of a refused approve/reject (the runtime reports refusals as sentences). */
 function approvalErrorStatus(error: string): number {
   if (error.startsWith('no approval ')) return 404;
+  if (error.startsWith('state store unavailable')) return 503;
   if (/none of the required roles|may not decide on its own call/.test(error)) return 403;
   return 409;
 }

@@ -12,3 +12,4 @@ export { LogRecorder, type DecisionRecorder } from './evidence.js';
 export { ServerMetrics, UNKNOWN_TOOL } from './metrics.js';
 export { PolicySlot, activate, type ActivePolicy } from './policy-slot.js';
 export { PolicyReloader, type ReloadOutcome, type ReloaderOptions } from './reload.js';
+export { SharedBackend, redisBackend, type SharedBackendOptions } from './shared-backend.js';

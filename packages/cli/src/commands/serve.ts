@@ -17,6 +17,7 @@ import {
   parseTokenFile,
   PolicyReloader,
   PolicySlot,
+  redisBackend,
   TokenFileError,
   type DecisionRecorder,
   type ReloadOutcome,
@@ -51,8 +52,34 @@ export interface TokenOptions {
   json?: boolean;
 }
 
-/** Opens the shared state store; set by the Redis integration (see `redisBackend`). */
-export type BackendFactory = (url: string, prefix: string | undefined) => Promise<StateBackend>;
+type Emit = (event: string, text: string, data?: Record<string, unknown>) => void;
+
+/** Opens the shared state store for `--redis`. */
+export type BackendFactory = (url: string, prefix: string | undefined, emit: Emit) => Promise<StateBackend>;
+
+/**
+ * Opens Redis. An unreachable Redis does not stop the service from starting: stateful decisions are denied
+ * ("state store unavailable") until it answers, and /healthz says degraded; a warning says so now.
+ */
+const openRedis: BackendFactory = async (url, prefix, emit) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UserError(`--redis: '${url}' is not a URL (redis://host:port[/db] or rediss:// for TLS)`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new UserError(`--redis: '${url}' must start with redis:// or rediss://`);
+  const backend = redisBackend(prefix === undefined ? { url } : { url, prefix });
+  // Closed by the server on shutdown; until then decisions wait at most the store's command timeout.
+  try {
+    await backend.ready();
+  } catch (e) {
+    emit('warning', `Redis at ${parsed.host} is not reachable (${(e as Error).message}): stateful decisions are denied until it is`, {
+      warning: 'state store unavailable',
+    });
+  }
+  return backend;
+};
 
 function intOption(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
@@ -71,7 +98,7 @@ function readTokens(file: string): Authenticator {
 }
 
 /** One event line: JSON on stdout with --json, text on stderr otherwise. */
-function eventWriter(json: boolean | undefined): (event: string, text: string, data?: Record<string, unknown>) => void {
+function eventWriter(json: boolean | undefined): Emit {
   return (event, text, data = {}) => {
     if (json) process.stdout.write(`${JSON.stringify({ event, time: new Date().toISOString(), ...data })}\n`);
     else process.stderr.write(`writ serve: ${text}\n`);
@@ -109,8 +136,7 @@ export async function runServe(opts: ServeOptions, openShared?: BackendFactory):
 
   let backend: StateBackend;
   if (opts.redis !== undefined) {
-    if (openShared === undefined) throw new UserError('--redis: this build of writ has no Redis state store');
-    backend = await openShared(opts.redis, opts.redisPrefix);
+    backend = await (openShared ?? openRedis)(opts.redis, opts.redisPrefix, emit);
   } else {
     backend = new MemoryBackend();
   }
