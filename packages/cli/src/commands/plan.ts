@@ -3,7 +3,7 @@
  * against a policy before any step runs, with the session's state carried from step to step. Optionally
  * certifies the verdict in the evidence log.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Decision } from '@writ/runtime';
 import {
@@ -99,22 +99,115 @@ function parseTimeout(t: string | undefined): number {
   return Math.round(s * 1000);
 }
 
-/** `file:line:column` of a character offset. */
+/** `line:column` (1-based) of a character offset. */
 function lineColumn(text: string, offset: number): string {
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
   return `${line}:${offset - before.lastIndexOf('\n')}`;
 }
 
+/**
+ * The offset of the first JSON syntax error in `text` (RFC 8259 grammar), or undefined when it parses:
+ * JSON.parse's messages carry no position in every Node version.
+ */
+export function jsonErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const lit = (word: string) => {
+    for (const c of word) if (text[i++] !== c) (i--, fail());
+  };
+  const string = () => {
+    i++;
+    for (;;) {
+      if (i >= text.length) fail();
+      const c = text[i]!;
+      if (c === '"') return void i++;
+      if (c < ' ') fail();
+      if (c === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) ((i += k), fail());
+          i += 5;
+        } else if ('"\\/bfnrt'.includes(text[i] ?? 'x')) i++;
+        else fail();
+      } else i++;
+    }
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m) fail();
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === 't') return lit('true');
+    if (c === 'f') return lit('false');
+    if (c === 'n') return lit('null');
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
+    fail();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : undefined;
+  } catch (e) {
+    if (typeof e === 'number') return e;
+    throw e;
+  }
+}
+
 function readPlanJson(file: string): unknown {
-  const text = file === '-' ? readTextFile('/dev/stdin') : readTextFile(file);
+  let text: string;
+  try {
+    text = file === '-' ? readFileSync(0, 'utf8') : readTextFile(file);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${file}: ${(e as Error).message}`);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    const at = pos ? `:${lineColumn(text, Number(pos[1]))}` : '';
-    throw new UserError(`${file}${at}: the plan is not JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}`, PLAN_EXIT.invalid);
+    const offset = jsonErrorOffset(text);
+    const at = offset === undefined ? '' : `:${lineColumn(text, offset)}`;
+    const near = offset === undefined ? '' : `: unexpected ${offset >= text.length ? 'end of input' : JSON.stringify(text.slice(offset, offset + 12))}`;
+    throw new UserError(`${file}${at}: the plan is not JSON${near || `: ${(e as Error).message}`}`, PLAN_EXIT.invalid);
   }
 }
 
