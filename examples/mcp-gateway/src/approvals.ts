@@ -128,6 +128,8 @@ export class ApprovalDesk {
   readonly pendingDir: string;
   readonly decisionsDir: string;
   readonly doneDir: string;
+  /** Approvals this gateway wrote a pending file for and has not yet seen decided or expired. */
+  readonly #pendingIds = new Set<string>();
 
   /**
    * Creates `dir/{pending,decisions,done}` (mode 0700).
@@ -164,7 +166,10 @@ export class ApprovalDesk {
     }
   }
 
-  /** Writes `pending/<id>.json` for a call waiting for approval (once per approval id). */
+  /**
+   * Writes `pending/<id>.json` for a call waiting for approval (once per approval id).
+   * @throws Error when the file cannot be written
+   */
   recordPending(record: ApprovalRecord, request: Request): string {
     const file = path.join(this.pendingDir, `${record.id}.json`);
     if (!existsSync(file)) {
@@ -181,6 +186,7 @@ export class ApprovalDesk {
       if (record.session !== undefined) pending.session = record.session;
       writeAtomically(file, `${JSON.stringify(pending, null, 2)}\n`);
     }
+    this.#pendingIds.add(record.id);
     return file;
   }
 
@@ -196,41 +202,55 @@ export class ApprovalDesk {
     } catch {
       return;
     }
-    const records = new Map(this.policy.approvals().map((r) => [r.id, r]));
-    for (const name of names) {
-      const file = path.join(this.decisionsDir, name);
-      let d: SignedDecision;
-      try {
-        d = JSON.parse(readFileSync(file, 'utf8')) as SignedDecision;
-      } catch (e) {
-        this.#finish(file, { error: `not JSON: ${(e as Error).message}` });
-        continue;
+    if (names.length > 0) {
+      const records = new Map(this.policy.approvals().map((r) => [r.id, r]));
+      for (const name of names) {
+        try {
+          this.#apply(path.join(this.decisionsDir, name), records);
+        } catch (e) {
+          this.onEvent({ kind: 'refused', file: name, reason: `internal error: ${(e as Error).message}` });
+        }
       }
-      if (typeof d !== 'object' || d === null || typeof d.id !== 'string') {
-        this.#finish(file, { error: 'not a signed approval decision' });
-        continue;
-      }
-      const record = records.get(d.id);
-      if (record === undefined) continue;
-      const refusal = this.#check(d, record);
-      if (refusal !== undefined) {
-        this.#finish(file, { error: refusal });
-        continue;
-      }
-      const approver = this.approvers.get(d.approver) as Approver;
-      const who = { id: approver.id, roles: approver.roles };
-      const result = d.decision === 'approve' ? this.policy.approve(d.id, who) : this.policy.reject(d.id, who, d.reason);
-      if ('error' in result) {
-        this.#finish(file, { error: result.error });
-        continue;
-      }
-      records.set(d.id, result);
-      this.#finish(file, { record: result });
-      this.onEvent({ kind: 'applied', id: d.id, approver: d.approver, decision: d.decision, status: result.status });
     }
-    for (const r of records.values()) {
-      if (r.status !== 'pending') rmSync(path.join(this.pendingDir, `${r.id}.json`), { force: true });
+    if (this.#pendingIds.size === 0) return;
+    const status = new Map(this.policy.approvals().map((r) => [r.id, r.status]));
+    for (const id of this.#pendingIds) {
+      if (status.get(id) === 'pending') continue;
+      this.#pendingIds.delete(id);
+      rmSync(path.join(this.pendingDir, `${id}.json`), { force: true });
     }
+  }
+
+  /** Applies one decision file if it names one of this gateway's approvals. */
+  #apply(file: string, records: Map<string, ApprovalRecord>): void {
+    let d: SignedDecision;
+    try {
+      d = JSON.parse(readFileSync(file, 'utf8')) as SignedDecision;
+    } catch (e) {
+      this.#finish(file, { error: `not JSON: ${(e as Error).message}` });
+      return;
+    }
+    if (typeof d !== 'object' || d === null || typeof d.id !== 'string') {
+      this.#finish(file, { error: 'not a signed approval decision' });
+      return;
+    }
+    const record = records.get(d.id);
+    if (record === undefined) return;
+    const refusal = this.#check(d, record);
+    if (refusal !== undefined) {
+      this.#finish(file, { error: refusal });
+      return;
+    }
+    const approver = this.approvers.get(d.approver) as Approver;
+    const who = { id: approver.id, roles: approver.roles };
+    const result = d.decision === 'approve' ? this.policy.approve(d.id, who) : this.policy.reject(d.id, who, d.reason);
+    if ('error' in result) {
+      this.#finish(file, { error: result.error });
+      return;
+    }
+    records.set(d.id, result);
+    this.#finish(file, { record: result });
+    this.onEvent({ kind: 'applied', id: d.id, approver: d.approver, decision: d.decision, status: result.status });
   }
 
   /** Why a decision is refused, or undefined when its signature and contents are good. */
@@ -252,7 +272,8 @@ export class ApprovalDesk {
 
   /** Removes the pending files of this gateway's approvals (at exit: the records live in its memory). */
   clearPending(): void {
-    for (const r of this.policy.approvals()) rmSync(path.join(this.pendingDir, `${r.id}.json`), { force: true });
+    for (const id of this.#pendingIds) rmSync(path.join(this.pendingDir, `${id}.json`), { force: true });
+    this.#pendingIds.clear();
   }
 
   /** Moves a processed decision to `done/` with its outcome beside it. */

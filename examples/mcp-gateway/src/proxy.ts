@@ -77,7 +77,14 @@ export class GatewayProxy {
     if (decision.effect === 'deny') return deniedResult(tool, decision, this.o.policy.artifact.tools[tool] !== undefined);
     if (decision.effect === 'pending_approval') {
       const id = decision.approval?.id ?? '';
-      const file = decision.approval === undefined ? '(no record)' : this.o.desk.recordPending(decision.approval, request);
+      let file = '(no record)';
+      try {
+        if (decision.approval !== undefined) file = this.o.desk.recordPending(decision.approval, request);
+      } catch (e) {
+        // The call stays pending either way; the approver cannot see it until the directory is fixed.
+        file = `(not written: ${(e as Error).message})`;
+        this.o.log(`pending ${id}: could not write the pending file: ${(e as Error).message}`);
+      }
       return pendingResult(tool, decision, file, this.o.approveCommand(id));
     }
     let forward = request.args;

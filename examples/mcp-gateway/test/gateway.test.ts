@@ -150,6 +150,8 @@ describe('mcp-gateway in front of server-filesystem', () => {
     expect(text(first)).toContain(`Pending approval ${id}`);
     expect(text(first)).toContain(`approve.js --approvals ${sb.approvals} --key <approver>.key ${id}`);
     expect(existsSync(target)).toBe(false);
+    const pendingFile = path.join(sb.approvals, 'pending', `${id}.json`);
+    expect(JSON.parse(readFileSync(pendingFile, 'utf8'))).toMatchObject({ id, tool: 'write_file', args, agent: 'mcp-client' });
 
     // Asking again before anyone approves: still pending, same approval.
     const again = await gw.call('write_file', args);
@@ -170,6 +172,8 @@ describe('mcp-gateway in front of server-filesystem', () => {
     const ok = approve(['--approvals', sb.approvals, '--key', sb.keys['alice'] as string, id]);
     expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('approved by alice') });
     await until(() => gw.stderr().includes(`approval ${id}: approve by alice -> granted`));
+    await until(() => !existsSync(pendingFile));
+    expect(readFileSync(path.join(sb.approvals, 'done', `${id}.alice.outcome.json`), 'utf8')).toContain('"status": "granted"');
     const done = await gw.call('write_file', args);
     expect(done.isError).toBeFalsy();
     expect(text(done)).toContain('Successfully wrote');
