@@ -4,7 +4,7 @@
  * rows, suite parsing with line numbers, the runtime's clause-by-clause condition probe).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -127,6 +127,10 @@ describe('writ test (end to end)', () => {
       expect(c.gate).toEqual({ what: 'rules', pct: 100, met: true });
       expect(c.clauses.total).toBeGreaterThan(0);
     }
+    // Every example policy has a suite, and each suite's policy is in the coverage report.
+    const examples = readdirSync(path.join(repo, 'examples'), { withFileTypes: true }).filter((d) => d.isDirectory() && readdirSync(path.join(repo, 'examples', d.name)).some((f) => f.endsWith('.writ')));
+    for (const d of examples) expect(readdirSync(path.join(repo, 'examples', d.name)).some((f) => f.endsWith('.test.yaml')), d.name).toBe(true);
+    expect(rep.coverage!.length).toBe(examples.length);
     // Every rule of customer-support's artifact is in the list (rules, limits: 11 + 1).
     expect(rep.coverage!.find((c) => c.policy.name === 'customer-support')!.rules.total).toBe(12);
   });
