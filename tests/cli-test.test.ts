@@ -461,6 +461,21 @@ describe('template rows (property)', () => {
       }),
       { numRuns: 300 },
     );
+    // Structured but arbitrary suites (JSON is YAML): cases of random shape, with the keys a case may have.
+    const key = fc.constantFrom('name', 'request', 'template', 'rows', 'prior', 'result', 'expect', 'effect', 'time', 'history', 'approvals', 'rate', 'spent', 'labels', 'asked', 'x');
+    const node: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), fc.dictionary(key, tie('v'), { maxKeys: 5 }), fc.array(tie('v'), { maxLength: 3 })),
+    })).v;
+    fc.assert(
+      fc.property(fc.array(node, { maxLength: 3 }), (cases) => {
+        try {
+          parseSuite('/x/s.test.yaml', JSON.stringify({ cases }, null, 1));
+        } catch (e) {
+          expect(e).toBeInstanceOf(SuiteError);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
