@@ -38,7 +38,7 @@ import { findCounterexample, WITNESSES } from '../smt/counterexample.js';
 import { encodeTool, type ToolEncoding } from '../smt/encode.js';
 import { script } from '../smt/script.js';
 import { check, QuerySession, type QueryResult } from '../smt/solver.js';
-import type { Plan, PlanReport, PlanStep, StepReport } from './types.js';
+import type { Plan, PlanReport, PlanStats, PlanStep, StepReport } from './types.js';
 
 export interface PlanCheckOptions {
   /** Per solver query, milliseconds (default 10,000); on expiry the step's verdict is `unknown`. */
@@ -69,6 +69,7 @@ class PlanChecker {
   readonly store: StateStore = new MemoryStateStore();
   readonly artifact: Artifact;
   readonly internalErrors: string[] = [];
+  readonly stats: PlanStats = { solverQueries: 0, solverMs: 0, verdictMs: 0, counterexampleMs: 0, witnessMs: 0 };
   /** Requests of the steps that ran, in order (approved first where they asked). */
   private readonly executed: Request[] = [];
   private readonly timeoutMs: number;
@@ -181,6 +182,12 @@ class PlanChecker {
     store.approvalSwap({ ...record, status: 'granted', approvals }, record);
   }
 
+  /** Whether any approve rule or approval-requiring flow applies to the tool. */
+  private asksApproval(tool: string): boolean {
+    const ix = this.artifact.index[tool];
+    return !!ix && (ix.approve.length > 0 || ix.flows.some((i) => this.artifact.flows[i]!.approval !== undefined));
+  }
+
   /** The symbolic state of `enc` as the store holds it now, for this step's scope. */
   caseState(enc: ToolEncoding, tool: string): CaseState {
     const modelsHistory = [...enc.vars.vars.values()].some((v) => v.origin.kind === 'hist_present');
@@ -205,6 +212,22 @@ class PlanChecker {
       state.budgets[b.id] = { cost_micros: u.costMicros, tokens: u.tokens, calls: u.calls };
     }
     return state;
+  }
+
+  private async timed<T>(what: 'verdictMs' | 'counterexampleMs' | 'witnessMs', f: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await f();
+    } finally {
+      this.stats[what] += performance.now() - t0;
+    }
+  }
+
+  private async query(f: () => Promise<QueryResult>): Promise<QueryResult> {
+    const r = await f();
+    this.stats.solverQueries++;
+    this.stats.solverMs += r.ms;
+    return r;
   }
 
   async step(index: number): Promise<StepReport> {
@@ -232,22 +255,24 @@ class PlanChecker {
     const free = new Set(base.unknowns);
     const pins = pinCase(this.artifact, enc, c, { free });
     const notes = [...enc.notes];
-    const session = await QuerySession.open(script([enc], pins), this.timeoutMs);
+    const session = await this.timed('verdictMs', () => QuerySession.open(script([enc], pins), this.timeoutMs));
     const ask = async (what: string, asserts: string[], model = false) => {
-      const r = await session.check(asserts, { model });
+      const r = await this.timed('verdictMs', () => this.query(() => session.check(asserts, { model })));
       if (r.status === 'unknown') throw new Unanswered(what, r.reason);
       return r;
     };
     try {
       let deny: QueryResult;
       let allow: QueryResult;
-      let plain = false;
       let needs = false;
+      // The first denial model, with readable values (whole cents, short printable strings), if there is one.
+      const readable = readablePreferences(enc, free);
+      let denialModel: QueryResult | undefined;
       try {
-        deny = await ask('can it be denied', [enc.effect.deny]);
+        denialModel = await ask('can it be denied', [enc.effect.deny, ...readable], true);
+        deny = denialModel.status === 'sat' ? denialModel : await ask('can it be denied', [enc.effect.deny]);
         allow = await ask('can it run', [enc.effect.allow], true);
-        if (allow.status === 'sat') {
-          plain = (await ask('can it run without an approval', [enc.effect.allow, `(not ${enc.needsApproval})`])).status === 'sat';
+        if (allow.status === 'sat' && this.asksApproval(step.tool)) {
           needs = (await ask('can it need an approval', [enc.effect.allow, enc.needsApproval])).status === 'sat';
         }
       } catch (e) {
@@ -255,15 +280,15 @@ class PlanChecker {
         return { ...base, notes, verdict: 'unknown', method: 'smt', leaves: 'not_run', reason: `the solver gave no answer to "${e.question}" (${e.why ?? 'unknown'})` };
       }
       const canDeny = deny.status === 'sat';
+      const model = deny.model;
       if (allow.status !== 'sat') {
         // Denied for every value (even with its approvals granted): an example of the denial, for its reason.
-        const cex = await this.counterexample(session, enc, pins, step, free, index, notes);
+        const cex = await this.counterexample(session, enc, pins, step, free, index, notes, model);
         return { ...base, notes, verdict: 'deny', method: 'smt', leaves: 'not_run', ...(cex ? { decision: cex.decision } : {}) };
       }
-      const cex = canDeny ? await this.counterexample(session, enc, pins, step, free, index, notes) : undefined;
-      const ran = await this.runWitness(enc, pins, step, free, index, allow);
+      const cex = canDeny ? await this.counterexample(session, enc, pins, step, free, index, notes, model) : undefined;
+      const ran = await this.timed('witnessMs', () => this.runWitness(enc, pins, step, free, index, allow));
       const verdict = canDeny ? 'depends' : needs ? 'pending_approval' : 'allow';
-      if (!canDeny && needs && plain) notes.push('some values need an approval, others do not');
       return {
         ...base,
         notes,
@@ -285,21 +310,24 @@ class PlanChecker {
    * verdicts on them, the encoding has no model of `not deny` (a fresh solver: Z3's incremental string
    * solver is far slower on long literals). Undefined when none is found, for the full search.
    */
-  private async quickDenial(session: QuerySession, enc: ToolEncoding, pins: string[], step: PlanStep, free: Set<string>): Promise<Record<string, unknown> | undefined> {
+  private async quickDenial(
+    session: QuerySession,
+    enc: ToolEncoding,
+    pins: string[],
+    step: PlanStep,
+    free: Set<string>,
+    denial: ReadonlyMap<string, string> | undefined,
+  ): Promise<Record<string, unknown> | undefined> {
     const vars = [...enc.vars.vars.values()].filter((v) => !v.fn && v.origin.kind === 'arg' && free.has(v.origin.param));
-    const readable = vars.flatMap((v) => {
-      if (v.sort === 'Real') return [`(is_int (* ${v.symbol} 100.0))`, `(< (- 1000000000.0) ${v.symbol} 1000000000.0)`];
-      if (v.sort === 'Int') return [`(< (- 1000000000) ${v.symbol} 1000000000)`];
-      if (v.sort === 'String') return [`(<= (str.len ${v.symbol}) 24)`, `(str.in_re ${v.symbol} (re.* (re.range " " "~")))`];
-      return [];
-    });
     let model: Record<string, unknown> | undefined;
-    for (const prefer of [readable, []]) {
-      const m = await session.check([enc.effect.deny, ...prefer]);
-      if (m.status !== 'sat' || !m.model) continue;
+    const models = denial ? [denial] : [];
+    if (!denial) {
+      const m = await this.query(() => session.check([enc.effect.deny]));
+      if (m.model) models.push(m.model);
+    }
+    for (const m of models) {
       try {
-        model = pick(caseFromModel(this.artifact, enc, m.model).request.args, free);
-        break;
+        model = pick(caseFromModel(this.artifact, enc, m).request.args, free);
       } catch (e) {
         if (!(e instanceof InexactModelError)) throw e;
       }
@@ -324,16 +352,29 @@ class PlanChecker {
         values.push({ term: v.symbol, value, sort: v.sort });
       }
       valuePins.push(...uninterpretedFacts(enc, values));
-      if ((await check(script([enc], [...pins, ...valuePins, `(not ${enc.effect.deny})`]), this.timeoutMs)).status === 'unsat') return args;
+      // Without strings the step's own session answers fast; with them, a fresh solver does.
+      const exact = vars.some((v) => v.sort === 'String')
+        ? await this.query(() => check(script([enc], [...pins, ...valuePins, `(not ${enc.effect.deny})`]), this.timeoutMs))
+        : await this.query(() => session.check([...valuePins, `(not ${enc.effect.deny})`], { model: false }));
+      if (exact.status === 'unsat') return args;
     }
     return undefined;
   }
 
   /** A denied assignment of the unknowns, replayed through the runtime after the plan's earlier steps. */
-  private async counterexample(session: QuerySession, enc: ToolEncoding, pins: string[], step: PlanStep, free: Set<string>, index: number, notes: string[]) {
-    const quick = await this.quickDenial(session, enc, pins, step, free);
+  private async counterexample(
+    session: QuerySession,
+    enc: ToolEncoding,
+    pins: string[],
+    step: PlanStep,
+    free: Set<string>,
+    index: number,
+    notes: string[],
+    denial: ReadonlyMap<string, string> | undefined,
+  ) {
+    const quick = await this.timed('counterexampleMs', () => this.quickDenial(session, enc, pins, step, free, denial));
     if (quick) return this.confirm(quick, true, true, step, index);
-    const found = await findCounterexample(this.policy, enc, [...pins, enc.effect.deny], this.timeoutMs);
+    const found = await this.timed('counterexampleMs', () => findCounterexample(this.policy, enc, [...pins, enc.effect.deny], this.timeoutMs));
     if (!found) {
       this.internalErrors.push(`steps[${index}]: the solver found a denial but no concrete counterexample for it`);
       return undefined;
@@ -390,6 +431,18 @@ class PlanChecker {
   }
 }
 
+/** Readable values for the unknown arguments: whole cents, bounded numbers, short printable strings. */
+function readablePreferences(enc: ToolEncoding, free: ReadonlySet<string>): string[] {
+  return [...enc.vars.vars.values()]
+    .filter((v) => !v.fn && v.origin.kind === 'arg' && free.has(v.origin.param))
+    .flatMap((v) => {
+      if (v.sort === 'Real') return [`(is_int (* ${v.symbol} 100.0))`, `(< (- 1000000000.0) ${v.symbol} 1000000000.0)`];
+      if (v.sort === 'Int') return [`(< (- 1000000000) ${v.symbol} 1000000000)`];
+      if (v.sort === 'String') return [`(<= (str.len ${v.symbol}) 24)`, `(str.in_re ${v.symbol} (re.* (re.range " " "~")))`];
+      return [];
+    });
+}
+
 class Unanswered extends Error {
   constructor(
     readonly question: string,
@@ -430,7 +483,7 @@ export async function checkPlan(policy: Policy, plan: Plan, options: PlanCheckOp
   const unknown = steps.find((s) => s.verdict === 'unknown');
   const depends = steps.find((s) => s.verdict === 'depends');
   const a = policy.artifact;
-  const report = { approvals, steps, policy: { name: a.policy.name, version: a.policy.version, digest: a.digest }, internalErrors: checker.internalErrors };
+  const report = { approvals, steps, policy: { name: a.policy.name, version: a.policy.version, digest: a.digest }, internalErrors: checker.internalErrors, stats: checker.stats };
   if (denied) {
     const msg = denied.decision?.reasons[0]?.message ?? 'denied';
     return { ...report, verdict: 'inadmissible', at: denied.index, reason: `steps[${denied.index}] ${denied.tool} is denied${denied.method === 'smt' ? ' for every value of its unknowns' : ''}: ${msg}${where(denied.decision)}` };

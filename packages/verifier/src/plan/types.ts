@@ -130,4 +130,19 @@ export interface PlanReport {
   policy: { name: string; version: string; digest: string };
   /** Runtime and SMT disagreements found (each a bug in Writ); empty when all is well. */
   internalErrors: string[];
+  stats: PlanStats;
+}
+
+/** Where the time went (milliseconds, wall clock), for benchmarks. */
+export interface PlanStats {
+  /** Solver queries asked by the plan checker itself (the full counterexample search counts apart). */
+  solverQueries: number;
+  /** Time inside those queries. */
+  solverMs: number;
+  /** Opening each step's session and asking whether it can be denied, run, or need an approval. */
+  verdictMs: number;
+  /** Finding and replaying counterexamples. */
+  counterexampleMs: number;
+  /** Finding values that let a step run, and running it. */
+  witnessMs: number;
 }
