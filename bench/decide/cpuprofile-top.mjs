@@ -19,8 +19,13 @@ export function summarise(prof, top = 25) {
   const selfTime = new Map();
   const totalTime = new Map();
   let all = 0;
+  // A sample's time delta also holds any time the process was not running (descheduled on a loaded machine,
+  // which a shared machine often is): capped at 4x the median delta so that one preemption does not credit
+  // milliseconds to whatever function happened to be on the stack.
+  const sortedDeltas = prof.timeDeltas.slice().sort((a, b) => a - b);
+  const cap = 4 * (sortedDeltas[sortedDeltas.length >> 1] ?? 0) || Infinity;
   for (let i = 0; i < prof.samples.length; i++) {
-    const dt = prof.timeDeltas[i] ?? 0;
+    const dt = Math.min(prof.timeDeltas[i] ?? 0, cap);
     const id = prof.samples[i];
     const l = label(byId.get(id));
     if (l === '(idle)' || l === '(program)') continue;

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { DiagnosticBag, KEYWORDS, parseSource } from '@writ/compiler';
 import { describe, expect, it } from 'vitest';
 import { compileText } from './helpers.js';
+import { checkLexerDefinition } from '../src/syntax/lexer.js';
+import { checkGrammar } from '../src/syntax/parser.js';
 
 function parse(text: string) {
   const diags = new DiagnosticBag();
@@ -10,6 +12,11 @@ function parse(text: string) {
 }
 
 describe('parser', () => {
+  it('passes chevrotain\'s grammar and token validations (skipped by the shared parser and lexer to start faster)', () => {
+    expect(() => checkGrammar()).not.toThrow();
+    expect(() => checkLexerDefinition()).not.toThrow();
+  });
+
   it('parses the DESIGN.md sketch with no syntax errors', () => {
     const text = `policy "customer-support" version "1.0.0"
 role support

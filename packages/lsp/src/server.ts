@@ -5,14 +5,8 @@
  * server never goes down because of one request.
  */
 import { compile } from '@writ/compiler';
-import {
-  CodeActionKind,
-  TextDocumentSyncKind,
-  type Connection,
-  type Diagnostic,
-  type InitializeResult,
-} from 'vscode-languageserver';
-import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import type { Connection, Diagnostic, InitializeResult } from 'vscode-languageserver';
+import { CodeActionKind, createConnection, ProposedFeatures, TextDocumentSyncKind } from './protocol.js';
 import type { PolicyAnalysis } from './analysis/analysis.js';
 import { Analyzer } from './analysis/analyzer.js';
 import { codeActions } from './features/code-actions.js';

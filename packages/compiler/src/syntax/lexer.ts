@@ -158,5 +158,14 @@ export const allTokens: TokenType[] = [
   Identifier,
 ];
 
-/** The shared lexer instance (chevrotain lexers are stateless between `tokenize` calls). */
-export const writLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+/**
+ * The shared lexer instance (chevrotain lexers are stateless between `tokenize` calls). chevrotain's checks of
+ * the token definitions are skipped here (they cost every process start, e.g. the language server's); a test
+ * runs them through {@link checkLexerDefinition}.
+ */
+export const writLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false, skipValidations: true });
+
+/** Builds the lexer with chevrotain's validations of the token definitions; throws when one fails. For tests. */
+export function checkLexerDefinition(): void {
+  new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+}

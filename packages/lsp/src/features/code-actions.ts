@@ -4,7 +4,8 @@
  */
 import type { Ast } from '@writ/compiler';
 import { lexTokens } from '@writ/compiler';
-import { CodeActionKind, type CodeAction, type Diagnostic, type Range, type TextEdit } from 'vscode-languageserver';
+import type { CodeAction, Diagnostic, Range, TextEdit } from 'vscode-languageserver';
+import { CodeActionKind } from '../protocol.js';
 import type { PolicyAnalysis } from '../analysis/analysis.js';
 import { offsetAt, positionAt } from '../positions.js';
 

@@ -6,7 +6,8 @@
  */
 import { KEYWORDS, typeName, type LexedToken } from '@writ/compiler';
 import { DETECTOR_KINDS } from '@writ/runtime';
-import { CompletionItemKind, InsertTextFormat, type CompletionItem } from 'vscode-languageserver';
+import type { CompletionItem } from 'vscode-languageserver';
+import { CompletionItemKind, InsertTextFormat } from '../protocol.js';
 import type { PolicyAnalysis } from '../analysis/analysis.js';
 import { cursorContext, STATEMENT_KEYWORDS } from '../analysis/cursor.js';
 

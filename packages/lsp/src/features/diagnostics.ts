@@ -2,7 +2,8 @@
  * Compiler diagnostics as LSP diagnostics, one list per file of the policy.
  */
 import type { Diagnostic as WritDiagnostic } from '@writ/compiler';
-import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
+import type { Diagnostic } from 'vscode-languageserver';
+import { DiagnosticSeverity } from '../protocol.js';
 import type { PolicyAnalysis } from '../analysis/analysis.js';
 import { spanToRange } from '../positions.js';
 

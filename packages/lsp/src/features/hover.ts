@@ -5,7 +5,8 @@
  */
 import { formatDuration, parseDuration, sliceSpan, typeName, type Ast } from '@writ/compiler';
 import { DETECTOR_KINDS } from '@writ/runtime';
-import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
+import type { Hover, Position } from 'vscode-languageserver';
+import { MarkupKind } from '../protocol.js';
 import type { PolicyAnalysis } from '../analysis/analysis.js';
 import { occurrenceAt, statementAt, tokenAt } from '../analysis/at-position.js';
 import type { Occurrence } from '../analysis/symbol-index.js';

@@ -3,7 +3,8 @@
  * context fields, across every file of the policy.
  */
 import { KEYWORDS } from '@writ/compiler';
-import { ResponseError, type Location, type Position, type Range, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver';
+import type { Location, Position, Range, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
+import { ResponseError } from '../protocol.js';
 import type { PolicyAnalysis } from '../analysis/analysis.js';
 import { occurrenceAt } from '../analysis/at-position.js';
 import type { Occurrence } from '../analysis/symbol-index.js';

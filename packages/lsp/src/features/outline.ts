@@ -2,7 +2,8 @@
  * The document outline (document symbols) and folding ranges.
  */
 import type { Ast } from '@writ/compiler';
-import { FoldingRangeKind, SymbolKind, type DocumentSymbol, type FoldingRange } from 'vscode-languageserver';
+import type { DocumentSymbol, FoldingRange } from 'vscode-languageserver';
+import { FoldingRangeKind, SymbolKind } from '../protocol.js';
 import { spanToRange } from '../positions.js';
 
 function target(t: Ast.ToolTarget): string {

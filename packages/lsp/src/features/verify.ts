@@ -5,7 +5,8 @@
  * imported on the first save only, never on the typing path.
  */
 import type { Artifact } from '@writ/runtime';
-import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver';
+import type { Diagnostic } from 'vscode-languageserver';
+import { DiagnosticSeverity } from '../protocol.js';
 import { spanToRange } from '../positions.js';
 
 type VerifierModule = typeof import('@writ/verifier');

@@ -2,7 +2,8 @@
  * The open documents, kept in step with the client by incremental synchronisation
  * (vscode-languageserver-textdocument applies each change).
  */
-import { TextDocuments, type Connection } from 'vscode-languageserver';
+import type { Connection } from 'vscode-languageserver';
+import { TextDocuments } from '../protocol.js';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 
 export type Documents = TextDocuments<TextDocument>;
