@@ -129,6 +129,7 @@ describe('writ serve (real process)', () => {
     const refused = await proc.next((e) => e.event === 'reload');
     expect(refused).toMatchObject({ outcome: 'refused', digest: digest2 });
     expect(String(refused['error'])).toMatch(/the policy has 1 error/);
+    expect(refused['diagnostics']).toEqual([expect.objectContaining({ severity: 'error', file: 'policy.writ', line: stricter.split('\n').length + 1 })]);
     const still = await post(`${url}/v1/decide`, request('lookup-order'));
     expect(still).toMatchObject({ status: 200, digest: digest2 });
     const health = (await (await fetch(`${url}/healthz`)).json()) as any;

@@ -27,7 +27,7 @@ import {
 import { EXIT, UserError } from '../errors.js';
 import { openLogForAppend, readSignerKeyFile, readTextFile } from '../io/evidence.js';
 import { loadPolicyFrom, PolicyCompileError } from '../io/load-policy.js';
-import { renderDiagnostic } from '../render/diagnostics.js';
+import { diagnosticsJson, renderDiagnostic } from '../render/diagnostics.js';
 import { colorEnabled } from '../render/style.js';
 
 export interface ServeOptions {
@@ -105,16 +105,14 @@ function eventWriter(json: boolean | undefined): Emit {
   };
 }
 
-function describeLoadError(e: unknown): { message: string; rendered: string } {
+function describeLoadError(e: unknown): { message: string; rendered: string; diagnostics: unknown[] } {
   if (e instanceof PolicyCompileError) {
     const color = colorEnabled(process.stderr);
-    const rendered = e.diagnostics
-      .filter((d) => d.severity === 'error')
-      .map((d) => renderDiagnostic(d, e.texts, e.root, color))
-      .join('\n\n');
-    return { message: e.message, rendered };
+    const errors = e.diagnostics.filter((d) => d.severity === 'error');
+    const rendered = errors.map((d) => renderDiagnostic(d, e.texts, e.root, color)).join('\n\n');
+    return { message: e.message, rendered, diagnostics: diagnosticsJson(errors, e.root) };
   }
-  return { message: e instanceof Error ? e.message : String(e), rendered: '' };
+  return { message: e instanceof Error ? e.message : String(e), rendered: '', diagnostics: [] };
 }
 
 /**
@@ -173,11 +171,12 @@ export async function runServe(opts: ServeOptions, openShared?: BackendFactory):
       if (r.outcome === 'swapped') emit('reload', `reloaded ${policyPath}: now serving ${r.digest}`, { outcome: r.outcome, digest: r.digest });
       else if (r.outcome === 'unchanged') emit('reload', `${policyPath} changed on disk but compiles to the policy already served (${r.digest})`, { outcome: r.outcome, digest: r.digest });
       else {
-        const { message, rendered } = describeLoadError(r.error);
+        const { message, rendered, diagnostics } = describeLoadError(r.error);
         if (!opts.json && rendered !== '') process.stderr.write(`${rendered}\n\n`);
         emit('reload', `reload of ${policyPath} refused: ${message}; still serving ${slot.current.digest}`, {
           outcome: r.outcome,
           error: message,
+          diagnostics,
           digest: slot.current.digest,
         });
       }
