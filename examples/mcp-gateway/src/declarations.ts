@@ -54,7 +54,8 @@ export function compareDeclarations(artifact: Artifact, tools: readonly ToolShap
   const undeclared: string[] = [];
   const mismatches: string[] = [];
   for (const tool of tools) {
-    const decl = artifact.tools[tool.name];
+    // Own properties only: a tool or parameter named "constructor" is not declared by Object.prototype.
+    const decl = Object.hasOwn(artifact.tools, tool.name) ? artifact.tools[tool.name] : undefined;
     if (decl === undefined) {
       undeclared.push(tool.name);
       continue;
@@ -63,7 +64,7 @@ export function compareDeclarations(artifact: Artifact, tools: readonly ToolShap
     const props = tool.inputSchema.properties ?? {};
     const required = new Set(tool.inputSchema.required ?? []);
     for (const [name, schema] of Object.entries(props)) {
-      const param = decl.params[name];
+      const param = Object.hasOwn(decl.params, name) ? decl.params[name] : undefined;
       if (param === undefined) {
         mismatches.push(`${tool.name}: the server takes '${name}', which the policy does not declare (calls passing it are denied)`);
         continue;
@@ -77,7 +78,7 @@ export function compareDeclarations(artifact: Artifact, tools: readonly ToolShap
       }
     }
     for (const name of Object.keys(decl.params)) {
-      if (!(name in props)) mismatches.push(`${tool.name}: the policy declares '${name}', which the server does not take`);
+      if (!Object.hasOwn(props, name)) mismatches.push(`${tool.name}: the policy declares '${name}', which the server does not take`);
     }
   }
   return { declared, undeclared, mismatches };

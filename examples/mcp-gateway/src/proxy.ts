@@ -53,7 +53,7 @@ export class GatewayProxy {
     const declared = this.o.policy.artifact.tools;
     const out: Tool[] = [];
     for (const t of await this.o.downstream.tools()) {
-      if (declared[t.name] === undefined) {
+      if (!Object.hasOwn(declared, t.name)) {
         if (this.o.showUndeclared) out.push({ ...t, description: `[Writ: not declared in the policy; every call is denied] ${t.description ?? ''}`.trim() });
         continue;
       }
@@ -74,7 +74,7 @@ export class GatewayProxy {
     };
     const decision = this.o.policy.decide(request);
     this.#logDecision('call', tool, decision.effect, decision);
-    if (decision.effect === 'deny') return deniedResult(tool, decision, this.o.policy.artifact.tools[tool] !== undefined);
+    if (decision.effect === 'deny') return deniedResult(tool, decision, Object.hasOwn(this.o.policy.artifact.tools, tool));
     if (decision.effect === 'pending_approval') {
       const id = decision.approval?.id ?? '';
       let file = '(no record)';

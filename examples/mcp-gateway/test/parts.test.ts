@@ -95,9 +95,10 @@ describe('declarations against the server', () => {
       { name: 'read_text_file', inputSchema: { properties: { path: { type: 'string' }, head: { type: 'string' }, encoding: { type: 'string' } }, required: ['path', 'tail'] } },
       { name: 'write_file', inputSchema: { properties: { path: { type: 'string' } }, required: [] } },
       { name: 'shell_exec', inputSchema: { properties: { cmd: { type: 'string' } } } },
+      { name: 'constructor', inputSchema: {} },
     ]);
     expect(r.declared).toEqual(['read_text_file', 'write_file']);
-    expect(r.undeclared).toEqual(['shell_exec']);
+    expect(r.undeclared).toEqual(['shell_exec', 'constructor']);
     expect(r.mismatches).toEqual([
       "read_text_file: 'head' is string for the server but number in the policy",
       "read_text_file: the server takes 'encoding', which the policy does not declare (calls passing it are denied)",
