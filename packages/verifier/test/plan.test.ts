@@ -228,6 +228,70 @@ describe('taint: $ref carries the referenced step result labels', () => {
   });
 });
 
+describe('property: every verdict holds for sampled values after the steps that ran', () => {
+  const MONEY = [-5, 0, 50, 100, 100.01, 250, 500, 500.01, 900];
+  const NOTES = ['ok', 'forbidden', 'A-1'];
+  const TEXT = ['x', '+1 555 0100', 'hello'];
+  const maybe = <T>(values: readonly T[], type: string) => fc.oneof(fc.constantFrom(...values), fc.constant(unknown(type)));
+  const stepArb = fc.oneof(
+    fc.record({ tool: fc.constant('issue_refund'), args: fc.record({ order_id: fc.constant('A-1'), amount: maybe(MONEY, 'money'), reason: fc.constant('late') }) }),
+    fc.record({ tool: fc.constant('issue_refund'), args: fc.record({ order_id: fc.constant('A-1'), amount: fc.constant(ref('steps[0].result.amount')), reason: fc.constant('late') }) }),
+    fc.record({ tool: fc.constant('send_sms'), args: fc.record({ to: maybe(TEXT, 'string'), body: maybe(TEXT, 'string') }) }),
+    fc.record({ tool: fc.constant('export_data'), args: fc.record({ customer_id: maybe(TEXT, 'string') }) }),
+    fc.record({ tool: fc.constant('tag'), args: fc.record({ note: maybe(NOTES, 'string') }) }),
+    fc.constant({ tool: 'web_fetch', args: { url: 'https://example.com' } }),
+  );
+  const samples: Record<string, readonly unknown[]> = { amount: MONEY, note: NOTES, to: TEXT, body: TEXT, customer_id: TEXT };
+
+  /** Decides on `store`, approving a pending request as the plan assumes. */
+  function runOn(store: MemoryStateStore, r: Request) {
+    const first = policy.decide(r, { state: store, now: PLAN_TIME });
+    if (first.effect !== 'pending_approval' || !first.approval) return { first, final: first };
+    const rec = first.approval;
+    store.approvalSwap({ ...rec, status: 'granted', approvals: [{ approver: 'fin', role: 'finance', time: new Date(PLAN_TIME).toISOString() }] }, rec);
+    return { first, final: policy.decide(r, { state: store, now: PLAN_TIME }) };
+  }
+
+  it('allow / pending_approval / deny for every sampled value; depends has a denied counterexample', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 2, maxLength: 5 }), async (rawSteps) => {
+        // A $ref needs an earlier step: steps[0] is always a fetch.
+        const steps = [{ tool: 'web_fetch', args: { url: 'https://example.com' } }, ...rawSteps];
+        const r = await checkPlan(policy, plan(steps));
+        expect(r.internalErrors).toEqual([]);
+        for (const s of r.steps) {
+          const step = steps[s.index]!;
+          const concrete = Object.fromEntries(Object.entries(step.args).filter(([p]) => !s.unknowns.includes(p)));
+          const context = Object.keys(s.labels).length ? { labels: s.labels } : {};
+          const replayWith = (values: Record<string, unknown>) => {
+            const store = new MemoryStateStore();
+            for (const prior of r.steps.slice(0, s.index)) {
+              if (prior.leaves === 'not_run') continue;
+              const ps = steps[prior.index]!;
+              const args = { ...Object.fromEntries(Object.entries(ps.args).filter(([p]) => !prior.unknowns.includes(p))), ...prior.witness };
+              expect(runOn(store, req({ tool: ps.tool, args }, Object.keys(prior.labels).length ? { labels: prior.labels } : {})).final.effect).toBe('allow');
+            }
+            return runOn(store, req({ tool: step.tool, args: { ...concrete, ...values } }, context));
+          };
+          if (s.verdict === 'depends') {
+            expect(replayWith(s.counterexample!.args).final.effect).toBe('deny');
+            continue;
+          }
+          const sampleSets = s.unknowns.length ? s.unknowns.map((p) => samples[p]!.map((v) => [p, v] as const)) : [[]];
+          const combos = sampleSets.reduce<Array<Array<readonly [string, unknown]>>>((acc, set) => acc.flatMap((c) => (set.length ? set.map((x) => [...c, x]) : [c])), [[]]);
+          for (const combo of combos) {
+            const d = replayWith(Object.fromEntries(combo));
+            if (s.verdict === 'allow') expect(d.first.effect).toBe('allow');
+            if (s.verdict === 'pending_approval') expect(d.final.effect).toBe('allow');
+            if (s.verdict === 'deny') expect(d.final.effect).toBe('deny');
+          }
+        }
+      }),
+      { numRuns: 20 },
+    );
+  }, 120_000);
+});
+
 describe('malformed plans fail closed with the JSON path', () => {
   const cases: Array<[unknown, string]> = [
     [[], '$'],

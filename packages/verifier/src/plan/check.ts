@@ -38,7 +38,7 @@ import { findCounterexample, WITNESSES } from '../smt/counterexample.js';
 import { encodeTool, type ToolEncoding } from '../smt/encode.js';
 import { script } from '../smt/script.js';
 import { check, QuerySession, type QueryResult } from '../smt/solver.js';
-import type { Plan, PlanReport, PlanStats, PlanStep, StepReport } from './types.js';
+import type { Plan, PlanReport, PlanStats, PlanStep, StepAssumption, StepReport } from './types.js';
 
 export interface PlanCheckOptions {
   /** Per solver query, milliseconds (default 10,000); on expiry the step's verdict is `unknown`. */
@@ -70,6 +70,8 @@ class PlanChecker {
   readonly artifact: Artifact;
   readonly internalErrors: string[] = [];
   readonly stats: PlanStats = { solverQueries: 0, solverMs: 0, verdictMs: 0, counterexampleMs: 0, witnessMs: 0 };
+  /** What each step checked so far leaves. */
+  readonly leaves: StepAssumption[] = [];
   /** Requests of the steps that ran, in order (approved first where they asked). */
   private readonly executed: Request[] = [];
   private readonly timeoutMs: number;
@@ -236,12 +238,16 @@ class PlanChecker {
       .filter(([, a]) => a.kind !== 'value')
       .map(([p]) => p);
     const labels = Object.fromEntries(Object.entries(this.labels(step)).filter(([p]) => p in step.args || p === '*'));
-    const base = { index, tool: step.tool, unknowns, labels, notes: [] as string[] };
+    const notes: string[] = [];
+    for (const [p, a] of Object.entries(step.args)) {
+      if (a.kind === 'ref' && this.leaves[a.step] === 'not_run') notes.push(`args.${p} refers to steps[${a.step}], which does not run: checked as an unknown value`);
+    }
+    const base = { index, tool: step.tool, unknowns, labels, notes };
     if (unknowns.length === 0) {
       const { first, final } = this.run(this.request(step));
       if (first.effect === 'pending_approval' && final.effect === 'allow') return { ...base, verdict: 'pending_approval', method: 'runtime', decision: first, leaves: 'ran_after_approval' };
       if (first.effect === 'pending_approval') {
-        return { ...base, verdict: 'deny', method: 'runtime', decision: final, leaves: 'not_run', notes: ['denied after its approval was granted'] };
+        return { ...base, verdict: 'deny', method: 'runtime', decision: final, leaves: 'not_run', notes: [...notes, 'denied after its approval was granted'] };
       }
       return { ...base, verdict: first.effect, method: 'runtime', decision: first, leaves: first.effect === 'allow' ? 'ran' : 'not_run' };
     }
@@ -254,7 +260,7 @@ class PlanChecker {
     const c: Case = { request: this.request(step), state: this.caseState(enc, step.tool) };
     const free = new Set(base.unknowns);
     const pins = pinCase(this.artifact, enc, c, { free });
-    const notes = [...enc.notes];
+    const notes = [...base.notes, ...enc.notes];
     const session = await this.timed('verdictMs', () => QuerySession.open(script([enc], pins), this.timeoutMs));
     const ask = async (what: string, asserts: string[], model = false) => {
       const r = await this.timed('verdictMs', () => this.query(() => session.check(asserts, { model })));
@@ -295,6 +301,7 @@ class PlanChecker {
         verdict,
         method: 'smt',
         leaves: ran ? (ran.first.effect === 'pending_approval' ? 'ran_after_approval' : 'ran') : 'not_run',
+        ...(ran ? { witness: ran.args } : {}),
         ...(cex ? { counterexample: cex, decision: cex.decision } : ran ? { decision: ran.first } : {}),
       };
     } finally {
@@ -424,7 +431,7 @@ class PlanChecker {
       const request = this.request(step, args);
       if (this.decide(request, true).effect === 'deny') continue;
       const r = this.run(request);
-      if (r.final.effect === 'allow') return r;
+      if (r.final.effect === 'allow') return { ...r, args };
     }
     this.internalErrors.push(`steps[${index}]: the SMT encoding lets the step run but no values were found that the runtime allows`);
     return undefined;
@@ -475,7 +482,9 @@ export async function checkPlan(policy: Policy, plan: Plan, options: PlanCheckOp
   const checker = new PlanChecker(policy, plan, options);
   const steps: StepReport[] = [];
   for (let i = 0; i < plan.steps.length; i++) {
-    steps.push(await checker.step(i));
+    const report = await checker.step(i);
+    checker.leaves.push(report.leaves);
+    steps.push(report);
     options.onStep?.(i + 1, plan.steps.length, plan.steps[i]!.tool);
   }
   const approvals = steps.filter((s) => s.verdict === 'pending_approval' || (s.verdict === 'depends' && s.leaves === 'ran_after_approval')).map((s) => s.index);

@@ -110,6 +110,12 @@ export interface StepReport {
   decision?: Decision;
   counterexample?: StepCounterexample;
   leaves: StepAssumption;
+  /**
+   * With unknowns, when the step is assumed to run: the values of the unknowns it is assumed to run with (a
+   * witness the runtime allows, after its approval if it asks for one). Later steps see these values in the
+   * session history (`called … where prior.x`).
+   */
+  witness?: Record<string, unknown>;
   /** With `unknown`: which query and why. */
   reason?: string;
   /** Patterns encoded as uninterpreted predicates, and the like: what the reader should know. */
