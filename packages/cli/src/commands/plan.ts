@@ -309,6 +309,7 @@ export function planVerification(r: PlanReport): Record<string, unknown> {
       // Rule ids are `file:line` relative to the policy root, so the certificate does not depend on the working directory.
       ...(s.decision?.reasons[0] ? { rule: s.decision.reasons[0].rule } : {}),
       ...(s.counterexample ? { counterexample: { args: s.counterexample.args, effect: s.counterexample.decision.effect } } : {}),
+      ...(s.witness ? { witness: s.witness } : {}),
     })),
   };
 }
@@ -328,6 +329,7 @@ function stepJson(s: StepReport, root: string): Record<string, unknown> {
     ...(r ? { rule: r.rule, at: whereOf(r, root), message: r.message } : {}),
     ...(s.decision ? { decision: s.decision } : {}),
     ...(s.counterexample ? { counterexample: s.counterexample } : {}),
+    ...(s.witness ? { witness: s.witness } : {}),
     ...(s.reason ? { reason: s.reason } : {}),
     notes: s.notes,
   };
@@ -366,6 +368,9 @@ export function renderReport(r: PlanReport, file: string, root: string, color: b
     out.push(`  ${`steps[${step.index}] ${step.tool}`.padEnd(nameWidth)}  ${verdictText(step.verdict)}${where.padEnd(whereWidth)}  ${why ?? ''}${unknown}`);
     if (step.counterexample) {
       out.push(`    counterexample: ${JSON.stringify(step.counterexample.args)} -> runtime: ${step.counterexample.decision.effect}${step.counterexample.agrees ? '' : s('red', ' (DISAGREES with the SMT encoding)')}`);
+    }
+    if (step.verdict === 'depends' && step.witness) {
+      out.push(s('dim', `    assumed to run with ${JSON.stringify(step.witness)} for the later steps${step.leaves === 'ran_after_approval' ? ' (after its approval)' : ''}`));
     }
     if (step.verdict === 'pending_approval' && step.decision?.approval) {
       out.push(s('dim', `    needs ${step.decision.approval.requirements.map((q) => `${q.quorum} × ${q.role}`).join(' and ')}; assumed granted for the later steps`));
