@@ -21,6 +21,7 @@ import type { ApprovalRecord, Approver, Decision, Policy } from '@writ/runtime';
 import type { Authenticator } from './auth.js';
 import { MemoryBackend, type ApprovalOutcome, type StateBackend } from './backend.js';
 import type { DecisionRecorder } from './evidence.js';
+import { DEFAULT_MAX_DEPTH, deeperThan } from './json-depth.js';
 import { ServerMetrics, UNKNOWN_TOOL } from './metrics.js';
 import { PolicySlot, type ActivePolicy } from './policy-slot.js';
 import * as S from './schemas.js';
@@ -55,6 +56,8 @@ export interface ServerOptions {
   metrics?: ServerMetrics;
   /** Largest accepted request body in bytes (413 above). Default 1 MiB. */
   bodyLimit?: number;
+  /** Deepest nesting of arrays and objects accepted in a body (400 above). Default 256. */
+  maxDepth?: number;
   /** Fastify's per-request logging (pino). Off by default: it costs on the hot path. */
   requestLog?: boolean;
   /** Service events (reloads, internal errors), one line each. Default: none. */
@@ -113,6 +116,7 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
   const clock = options.clock ?? Date.now;
   const log = options.log ?? (() => {});
   const keepRaw = recorder !== undefined;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
 
   metrics.policy(slot.current.policy.name, slot.current.policy.version, slot.current.digest);
   slot.onSwap((p) => metrics.policy(p.policy.name, p.policy.version, p.digest));
@@ -149,6 +153,10 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
     if (keepRaw) req.writRaw = text;
+    if (deeperThan(text, maxDepth)) {
+      done(statusError(400, `the body nests arrays and objects more than ${maxDepth} levels deep`), undefined);
+      return;
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);

@@ -8,7 +8,7 @@ import { TOKENS, refund, server } from './helpers.js';
 let s: WritServer;
 let pendingId = '';
 beforeAll(async () => {
-  s = await server({ bodyLimit: 4096 });
+  s = await server({ bodyLimit: 16_384 });
   pendingId = (await s.app.inject({ method: 'POST', url: '/v1/decide', payload: refund(250) })).json().approval.id;
 });
 afterAll(() => s.close());
@@ -42,6 +42,7 @@ const jsonText = fc.oneof(
   fc.record({ action: fc.oneof(fc.constantFrom('approve', 'reject'), fc.string()), reason: fc.jsonValue() }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
   fc.jsonValue().map((v) => JSON.stringify(v)),
   fc.string({ unit: 'binary', maxLength: 200 }),
+  fc.integer({ min: 200, max: 5000 }).map((n) => `{"request":{"agent":{"id":"refund-agent"},"tool":"fetch_doc","args":{"id":"d"}},"result":${'['.repeat(n)}${']'.repeat(n)}}`),
   fc.constantFrom('', '{', '{"a":}', '[1,2', 'null', '"\\ud800"', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', 'x'.repeat(5000)),
 );
 const body = fc.oneof(jsonText, fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)));
