@@ -74,7 +74,13 @@ export function parseRegion(file: string, text: string, from: number, to: number
     for (const t of lexed.groups['comments'] ?? []) shiftToken(t, from, line0, col0);
   }
   const builder = new AstBuilder(file);
-  const { cst, errors } = parseTokens(lexed.tokens);
+  // Each statement is lowered to the AST as soon as it is parsed and its CST children dropped (its location
+  // stays): the CST of a large file is never whole in memory, so the young generation stays small.
+  const lowered = new Map<CstNode, Statement | undefined>();
+  const { cst, errors } = parseTokens(lexed.tokens, (s) => {
+    lowered.set(s, builder.statementOf(s));
+    (s as { children: CstNode['children'] }).children = {};
+  });
   const statements = (cst.children['statement'] ?? []).filter((e): e is CstNode => 'children' in e);
 
   // Chunk boundaries: the region's start and each statement's first token.
@@ -87,7 +93,7 @@ export function parseRegion(file: string, text: string, from: number, to: number
   for (const s of statements) {
     const loc = s.location;
     const start = loc?.startOffset;
-    const stmt = builder.statementOf(s);
+    const stmt = lowered.has(s) ? lowered.get(s) : builder.statementOf(s);
     if (start === undefined || !Number.isFinite(start)) continue;
     if (chunks.length === 0 && start > from) open(from, line0, col0, undefined);
     if (chunks.length > 0 && (chunks[chunks.length - 1] as Chunk).start === start) (chunks[chunks.length - 1] as Chunk).statement = stmt;

@@ -19,8 +19,14 @@ class WritParser extends CstParser {
     this.performSelfAnalysis();
   }
 
+  /** Called with each top-level statement's CST node as soon as it is parsed (see `parseTokens`). */
+  onStatement: ((statement: CstNode) => void) | undefined;
+
   file = this.RULE('file', () => {
-    this.MANY(() => this.SUBRULE(this.statement));
+    this.MANY(() => {
+      const s = this.SUBRULE(this.statement);
+      this.ACTION(() => this.onStatement?.(s));
+    });
   });
 
   statement = this.RULE('statement', () => {
@@ -557,14 +563,26 @@ export function checkGrammar(): void {
 /** One parser instance: chevrotain parsers are reusable by resetting `input`. */
 export const parser = new WritParser();
 
-/** Parses a token vector into a CST. */
-export function parseTokens(tokens: ReturnType<typeof T.writLexer.tokenize>['tokens']): {
+/**
+ * Parses a token vector into a CST. `onStatement`, if given, sees each top-level statement's node as soon as
+ * the statement is parsed (it may lower it and drop its children: a file's CST is then never whole in memory,
+ * which saves most of the garbage collector's work on large files).
+ */
+export function parseTokens(
+  tokens: ReturnType<typeof T.writLexer.tokenize>['tokens'],
+  onStatement?: (statement: CstNode) => void,
+): {
   cst: CstNode;
   errors: IRecognitionException[];
 } {
   parser.input = tokens;
-  const cst = parser.file();
-  return { cst, errors: [...parser.errors] };
+  parser.onStatement = onStatement;
+  try {
+    const cst = parser.file();
+    return { cst, errors: [...parser.errors] };
+  } finally {
+    parser.onStatement = undefined;
+  }
 }
 
 /** The grammar's rule names, for the test that keeps grammar/GRAMMAR.md in step with the parser. */
