@@ -280,6 +280,10 @@ class PlanChecker {
         allow = await ask('can it run', [enc.effect.allow], true);
         if (allow.status === 'sat' && this.asksApproval(step.tool)) {
           needs = (await ask('can it need an approval', [enc.effect.allow, enc.needsApproval])).status === 'sat';
+          // The step is assumed to run with values that need no approval when there are some.
+          const plain = needs ? await ask('can it run without an approval', [enc.effect.allow, `(not ${enc.needsApproval})`], true) : allow;
+          if (plain.status === 'sat') allow = plain;
+          if (needs && plain.status === 'sat') notes.push('some values need an approval, others do not');
         }
       } catch (e) {
         if (!(e instanceof Unanswered)) throw e;
