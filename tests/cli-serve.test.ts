@@ -161,6 +161,34 @@ describe('writ serve (real process)', () => {
   }, 90_000);
 });
 
+describe('writ serve token file reload', () => {
+  it('picks up a token appended while running, refuses a malformed file (old tokens stay), and revokes a removed one', async () => {
+    const file = at('live-tokens.txt');
+    const first = JSON.parse(writ(['serve', 'token', '--name', 'hana', '--roles', 'finance_lead', '--append', file, '--json']).stdout);
+    const { proc, url } = await ServeProcess.start(['--policy', example('policy.writ'), '--tokens', file]);
+    running.push(proc);
+    const list = (t: string) => fetch(`${url}/v1/approvals`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status);
+    expect(await list(first.token)).toBe(200);
+
+    let reloaded = proc.next((e) => e.event === 'tokens');
+    const second = JSON.parse(writ(['serve', 'token', '--name', 'ivan', '--roles', 'finance_lead', '--append', file, '--json']).stdout);
+    expect(await reloaded).toMatchObject({ outcome: 'reloaded', tokens: 2 });
+    expect(await list(second.token)).toBe(200);
+
+    reloaded = proc.next((e) => e.event === 'tokens');
+    writeFileSync(file, `${first.line}\n${second.token} ivan finance_lead\n`);
+    expect(await reloaded).toMatchObject({ outcome: 'refused' });
+    expect(await list(second.token)).toBe(200);
+
+    reloaded = proc.next((e) => e.event === 'tokens');
+    writeFileSync(file, `${first.line}\n`);
+    expect(await reloaded).toMatchObject({ outcome: 'reloaded', tokens: 1 });
+    expect(await list(second.token)).toBe(401);
+    expect(await list(first.token)).toBe(200);
+    expect(await proc.stop()).toBe(0);
+  }, 60_000);
+});
+
 describe('writ serve --redis (two processes, one real redis-server)', () => {
   it('an approval requested through one process is approved through the other and used by the first', async () => {
     const redis = await RedisServer.start();

@@ -87,10 +87,19 @@ export type AuthResult = { ok: true; approver: Approver } | { ok: false; reason:
 
 /** Looks up bearer tokens by hash. */
 export class Authenticator {
-  readonly #byHash: Map<string, Approver>;
+  #byHash: Map<string, Approver>;
 
   constructor(entries: readonly TokenEntry[]) {
-    this.#byHash = new Map(entries.map((e) => [e.hash, { id: e.identity, roles: [...e.roles] }]));
+    this.#byHash = Authenticator.#index(entries);
+  }
+
+  static #index(entries: readonly TokenEntry[]): Map<string, Approver> {
+    return new Map(entries.map((e) => [e.hash, { id: e.identity, roles: [...e.roles] }]));
+  }
+
+  /** Replaces every token at once (a reloaded token file): revoked tokens stop working immediately. */
+  replace(entries: readonly TokenEntry[]): void {
+    this.#byHash = Authenticator.#index(entries);
   }
 
   /** Number of configured tokens. */

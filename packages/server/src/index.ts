@@ -11,6 +11,6 @@ export { Authenticator, TokenFileError, formatTokenLine, hashToken, newToken, pa
 export { LogRecorder, type DecisionRecorder } from './evidence.js';
 export { ServerMetrics, UNKNOWN_TOOL } from './metrics.js';
 export { PolicySlot, activate, type ActivePolicy } from './policy-slot.js';
-export { PolicyReloader, type ReloadOutcome, type ReloaderOptions } from './reload.js';
+export { PolicyReloader, watchPath, type ReloadOutcome, type ReloaderOptions } from './reload.js';
 export { SharedBackend, redisBackend, type SharedBackendOptions } from './shared-backend.js';
 export { DEFAULT_MAX_DEPTH, deeperThan } from './json-depth.js';

@@ -26,11 +26,42 @@ export interface ReloaderOptions {
   debounceMs?: number;
 }
 
+/**
+ * Calls `onChange` (debounced) when `target` changes: a file (watched through its directory, so that a rename
+ * over it counts) or a directory (recursively, files matching `filter` only).
+ *
+ * @returns a function that stops watching.
+ * @throws the `fs.watch` error when the path cannot be watched.
+ */
+export function watchPath(target: string, onChange: () => void, options: { debounceMs?: number; filter?: RegExp } = {}): () => void {
+  const abs = path.resolve(target);
+  const isDir = statSync(abs).isDirectory();
+  const dir = isDir ? abs : path.dirname(abs);
+  const base = path.basename(abs);
+  const debounce = options.debounceMs ?? 100;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const watcher: FSWatcher = watch(dir, { recursive: isDir, persistent: false }, (_event, file) => {
+    if (!isDir && file !== null && file !== base) return;
+    if (isDir && file !== null && options.filter !== undefined && !options.filter.test(file)) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      onChange();
+    }, debounce);
+  });
+  watcher.on('error', () => {
+    // The watched directory went away: keep what was loaded.
+  });
+  return () => {
+    if (timer !== undefined) clearTimeout(timer);
+    watcher.close();
+  };
+}
+
 export class PolicyReloader {
   readonly #slot: PolicySlot;
   readonly #opts: ReloaderOptions;
-  #watcher: FSWatcher | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #unwatch: (() => void) | undefined;
 
   constructor(slot: PolicySlot, options: ReloaderOptions) {
     this.#slot = slot;
@@ -57,27 +88,12 @@ export class PolicyReloader {
    * @throws the `fs.watch` error when the path cannot be watched.
    */
   watch(target: string): void {
-    const abs = path.resolve(target);
-    const isDir = statSync(abs).isDirectory();
-    const dir = isDir ? abs : path.dirname(abs);
-    const base = path.basename(abs);
-    const debounce = this.#opts.debounceMs ?? 100;
-    this.#watcher = watch(dir, { recursive: isDir, persistent: false }, (_event, file) => {
-      if (!isDir && file !== null && file !== base) return;
-      if (isDir && file !== null && !/\.writ$|\.json$/.test(file)) return;
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.reload();
-      }, debounce);
-    });
-    this.#watcher.on('error', () => {
-      // The watched directory went away: keep serving the loaded policy.
-    });
+    this.#unwatch?.();
+    this.#unwatch = watchPath(target, () => this.reload(), { debounceMs: this.#opts.debounceMs ?? 100, filter: /\.writ$|\.json$/ });
   }
 
   close(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#watcher?.close();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
   }
 }

@@ -22,6 +22,8 @@ import {
   type DecisionRecorder,
   type ReloadOutcome,
   type StateBackend,
+  watchPath,
+  type TokenEntry,
   type WritServer,
 } from '@writ/server';
 import { EXIT, UserError } from '../errors.js';
@@ -87,10 +89,10 @@ function intOption(flag: string, value: string, min: number, max: number): numbe
   return n;
 }
 
-function readTokens(file: string): Authenticator {
+function readTokens(file: string): TokenEntry[] {
   const text = readTextFile(file);
   try {
-    return new Authenticator(parseTokenFile(text));
+    return parseTokenFile(text);
   } catch (e) {
     if (e instanceof TokenFileError) throw new UserError(`${file}:${e.line}: ${e.message.replace(/^line \d+: /, '')}`);
     throw e;
@@ -110,7 +112,7 @@ function describeLoadError(e: unknown): { message: string; rendered: string; dia
     const color = colorEnabled(process.stderr);
     const errors = e.diagnostics.filter((d) => d.severity === 'error');
     const rendered = errors.map((d) => renderDiagnostic(d, e.texts, e.root, color)).join('\n\n');
-    return { message: e.message, rendered, diagnostics: diagnosticsJson(errors, e.root) };
+    return { message: `the policy has ${errors.length} error(s)`, rendered, diagnostics: diagnosticsJson(errors, e.root) };
   }
   return { message: e instanceof Error ? e.message : String(e), rendered: '', diagnostics: [] };
 }
@@ -130,7 +132,18 @@ export async function runServe(opts: ServeOptions, openShared?: BackendFactory):
   const policyPath = opts.policy;
 
   const loaded = loadPolicyFrom(policyPath);
-  const tokens = opts.tokens === undefined ? undefined : readTokens(opts.tokens);
+  const tokenFile = opts.tokens;
+  const tokens = tokenFile === undefined ? undefined : new Authenticator(readTokens(tokenFile));
+  // A changed token file replaces every token at once (new approvers, revocations); a malformed one is refused.
+  const reloadTokens = (): void => {
+    if (tokenFile === undefined || tokens === undefined) return;
+    try {
+      tokens.replace(readTokens(tokenFile));
+      emit('tokens', `reloaded ${tokenFile}: ${tokens.size} approver token(s)`, { outcome: 'reloaded', tokens: tokens.size });
+    } catch (e) {
+      emit('tokens', `reload of ${tokenFile} refused: ${(e as Error).message}; the previous tokens stay in force`, { outcome: 'refused', error: (e as Error).message });
+    }
+  };
 
   let backend: StateBackend;
   if (opts.redis !== undefined) {
@@ -194,7 +207,11 @@ export async function runServe(opts: ServeOptions, openShared?: BackendFactory):
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UserError(`--host ${opts.host}: not an address of this machine`);
     throw e;
   }
-  if (opts.watch) reloader.watch(policyPath);
+  let unwatchTokens: (() => void) | undefined;
+  if (opts.watch) {
+    reloader.watch(policyPath);
+    if (tokenFile !== undefined) unwatchTokens = watchPath(tokenFile, reloadTokens);
+  }
 
   const p = slot.current.policy;
   for (const d of loaded.diagnostics) emit('warning', `${d.span.file}:${d.span.line}:${d.span.column}: warning[${d.code}]: ${d.message}`, { code: d.code, diagnostic: d.message });
@@ -216,6 +233,7 @@ export async function runServe(opts: ServeOptions, openShared?: BackendFactory):
       stopping = true;
       emit('stop', `${signal}: finishing requests in flight, then exiting`, { signal });
       reloader.close();
+      unwatchTokens?.();
       server
         .close()
         .then(
@@ -236,7 +254,10 @@ export async function runServe(opts: ServeOptions, openShared?: BackendFactory):
     };
     const onTerm = () => stop('SIGTERM');
     const onInt = () => stop('SIGINT');
-    const onHup = () => reloader.reload();
+    const onHup = () => {
+      reloader.reload();
+      reloadTokens();
+    };
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
     process.on('SIGHUP', onHup);
@@ -287,8 +308,9 @@ Token file (--tokens): one approver a line, only the token's hash is stored:
   sha256:<hex of SHA-256(token)> <identity> <role>[,<role>…]
   Create entries with: writ serve token --name alice --roles finance_lead --append tokens.txt
 
-Reload: the policy file or directory is watched (and SIGHUP reloads); a policy that does not compile is
-refused with its diagnostics and the previous one keeps serving. SIGTERM/SIGINT: graceful shutdown.
+Reload: the policy file or directory and the token file are watched (SIGHUP reloads both); a policy that
+does not compile is refused with its diagnostics and the previous one keeps serving; a malformed token file
+is refused and the previous tokens stay in force. SIGTERM/SIGINT: graceful shutdown.
 
 Examples:
   writ serve --policy examples/customer-support --port 8080 --tokens tokens.txt
