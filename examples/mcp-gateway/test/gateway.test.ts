@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approve, meta, sandbox, startGateway, text, until, type RunningGateway, type Sandbox } from './harness.js';
@@ -200,17 +200,34 @@ describe('mcp-gateway in front of server-filesystem', () => {
   it('refuses a decision file whose signature does not match (forged or edited)', async () => {
     const first = await gw.call('create_directory', { path: path.join(sb.ws, 'build') });
     const id = meta(first).approval?.id as string;
-    expect(approve(['--approvals', sb.approvals, '--key', sb.keys['alice'] as string, '--reject', '--reason', 'no', id]).code).toBe(0);
-    // Turn alice's signed rejection into an approval without re-signing.
-    const decisions = path.join(sb.approvals, 'decisions');
-    const file = path.join(decisions, readdirSync(decisions).find((n) => n.startsWith(id)) as string);
-    const forged = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    // alice signs a rejection in a scratch copy of the directory (the gateway would apply it at once in
+    // the real one); the forger turns it into an approval without re-signing and drops it in.
+    const scratch = path.join(sb.root, 'scratch');
+    mkdirSync(path.join(scratch, 'pending'), { recursive: true });
+    mkdirSync(path.join(scratch, 'decisions'), { recursive: true });
+    copyFileSync(path.join(sb.approvals, 'pending', `${id}.json`), path.join(scratch, 'pending', `${id}.json`));
+    expect(approve(['--approvals', scratch, '--key', sb.keys['alice'] as string, '--reject', '--reason', 'no', id]).code).toBe(0);
+    const forged = JSON.parse(readFileSync(path.join(scratch, 'decisions', `${id}.alice.json`), 'utf8')) as Record<string, unknown>;
     forged['decision'] = 'approve';
     delete forged['reason'];
-    writeFileSync(file, JSON.stringify(forged));
+    writeFileSync(path.join(scratch, 'forged.json'), JSON.stringify(forged));
+    renameSync(path.join(scratch, 'forged.json'), path.join(sb.approvals, 'decisions', `${id}.alice.json`));
     await until(() => gw.stderr().includes("bad signature: not signed by alice's key"));
     expect(meta(await gw.call('create_directory', { path: path.join(sb.ws, 'build') })).effect).toBe('pending_approval');
     expect(existsSync(path.join(sb.ws, 'build'))).toBe(false);
+  });
+
+  it('approve.js refuses to sign a pending call whose shown arguments are not the ones the approval binds', async () => {
+    const args = { path: path.join(sb.ws, 'innocent.txt'), content: 'hello' };
+    const id = meta(await gw.call('write_file', args)).approval?.id as string;
+    const pendingFile = path.join(sb.approvals, 'pending', `${id}.json`);
+    const shown = JSON.parse(readFileSync(pendingFile, 'utf8')) as { args: Record<string, unknown> };
+    shown.args = { path: path.join(sb.ws, 'innocent.txt'), content: 'something else' };
+    writeFileSync(pendingFile, JSON.stringify(shown));
+    const r = approve(['--approvals', sb.approvals, '--key', sb.keys['alice'] as string, id]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('does not match its digest');
+    expect(readdirSync(path.join(sb.approvals, 'decisions')).filter((n) => n.startsWith(id))).toEqual([]);
   });
 
   it('denies every identical call after a signed rejection', async () => {

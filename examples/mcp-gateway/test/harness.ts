@@ -1,5 +1,5 @@
 /**
- * Test harness: a temp workspace, approver keys made with `writ keygen`, and the built gateway in front of
+ * Test harness: a temp workspace, approver keys in `writ keygen`'s format, and the built gateway in front of
  * the real server-filesystem, driven by the SDK's own Client over stdio.
  */
 import { execFileSync } from 'node:child_process';
@@ -10,11 +10,11 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { generateSignerKey } from '@writ/verifier';
 
 export const HERE = path.resolve(import.meta.dirname, '..');
 export const GATEWAY = path.join(HERE, 'dist', 'gateway.js');
 export const APPROVE = path.join(HERE, 'dist', 'approve.js');
-const WRIT = path.resolve(HERE, '..', '..', 'packages', 'cli', 'dist', 'bin.js');
 export const FS_SERVER = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-filesystem/dist/index.js');
 
 export interface Sandbox {
@@ -41,7 +41,10 @@ export function sandbox(): Sandbox {
   mkdirSync(keysDir);
   const keys: Record<string, string> = {};
   for (const who of ['alice', 'mallory']) {
-    execFileSync(process.execPath, [WRIT, 'keygen', '--name', who, '--out', path.join(keysDir, who)]);
+    // The key strings `writ keygen` writes (C2SP signed-note keys), made by the same library function.
+    const { signerKey, verifierKey } = generateSignerKey(who);
+    writeFileSync(path.join(keysDir, `${who}.key`), `${signerKey}\n`, { mode: 0o600 });
+    writeFileSync(path.join(keysDir, `${who}.pub`), `${verifierKey}\n`);
     keys[who] = path.join(keysDir, `${who}.key`);
   }
   const approversFile = path.join(root, 'approvers.json');
