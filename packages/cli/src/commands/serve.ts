@@ -310,7 +310,11 @@ Token file (--tokens): one approver a line, only the token's hash is stored:
 
 Reload: the policy file or directory and the token file are watched (SIGHUP reloads both); a policy that
 does not compile is refused with its diagnostics and the previous one keeps serving; a malformed token file
-is refused and the previous tokens stay in force. SIGTERM/SIGINT: graceful shutdown.
+is refused and the previous tokens stay in force. SIGTERM/SIGINT: graceful shutdown (requests in flight are
+answered, later ones get 503, a final checkpoint is signed with --log).
+
+Exit codes: 0 stopped by SIGTERM/SIGINT; 1 an error while stopping; 2 usage (bad option, unreadable file,
+port in use, malformed token file); 3 the policy did not compile or the artifact was refused at start.
 
 Examples:
   writ serve --policy examples/customer-support --port 8080 --tokens tokens.txt
@@ -327,7 +331,7 @@ export function registerServeCommand(p: Command, done: (code: number) => void, o
   const serve = p
     .command('serve')
     .description('run the HTTP decision service: decide, check results, approvals with bearer tokens, metrics, hot reload')
-    .option('--policy <path>', 'a .writ file, a directory of them, or a compiled artifact (.json); watched for changes')
+    .option('--policy <path>', '(required) a .writ file, a directory of them, or a compiled artifact (.json); watched for changes')
     .option('--port <n>', 'TCP port (0: any free port, printed at start)', '8080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--redis <url>', 'keep state (limits, budgets, sequences, taint, approvals) in Redis, shared by every writ serve using it')
