@@ -5,7 +5,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 
 /** Per-call timeout for the downstream server, in milliseconds. */
 export const CALL_TIMEOUT_MS = 60_000;
@@ -27,7 +27,11 @@ export class Downstream {
     this.#client = new Client({ name: 'writ-mcp-gateway', version: '0.1.0' });
     this.#client.onclose = () => this.#markDown('the downstream server exited or closed its stdio');
     this.#client.onerror = (e) => this.onStderr(`transport error: ${e.message}`);
+    this.#client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.onToolsChanged?.());
   }
+
+  /** Called when the server says its tool list changed (the gateway tells its client in turn). */
+  onToolsChanged: (() => void) | undefined;
 
   /**
    * Spawns the server, initialises the MCP session and reads its tools.
@@ -85,11 +89,12 @@ export class Downstream {
 
   /**
    * Forwards one call.
-   * @throws Error when the server is down, the connection closes mid-call, or the call times out
+   * @throws Error when the server is down, the connection closes mid-call, the call times out or `signal` aborts it
    */
-  async call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  async call(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
     if (this.#down !== undefined) throw new Error(this.#down);
-    const result = await this.#client.callTool({ name, arguments: args }, undefined, { timeout: CALL_TIMEOUT_MS });
+    // The client's cancellation (notifications/cancelled) cancels the downstream request too.
+    const result = await this.#client.callTool({ name, arguments: args }, undefined, signal === undefined ? { timeout: CALL_TIMEOUT_MS } : { timeout: CALL_TIMEOUT_MS, signal });
     return result as CallToolResult;
   }
 

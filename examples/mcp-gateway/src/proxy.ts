@@ -43,9 +43,10 @@ export class GatewayProxy {
 
   constructor(private readonly o: ProxyOptions) {
     this.#approval = approvalTools(o.policy);
-    this.server = new Server({ name: 'writ-mcp-gateway', version: '0.1.0' }, { capabilities: { tools: {} } });
+    this.server = new Server({ name: 'writ-mcp-gateway', version: '0.1.0' }, { capabilities: { tools: { listChanged: true } } });
     this.server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await this.listTools() }));
-    this.server.setRequestHandler(CallToolRequestSchema, async (req) => this.callTool(req.params.name, req.params.arguments));
+    this.server.setRequestHandler(CallToolRequestSchema, async (req, extra) => this.callTool(req.params.name, req.params.arguments, extra.signal));
+    o.downstream.onToolsChanged = () => void this.server.sendToolListChanged().catch(() => undefined);
   }
 
   /** Declared downstream tools (marked when they need approval); undeclared ones hidden or marked as denied. */
@@ -64,7 +65,7 @@ export class GatewayProxy {
   }
 
   /** Decides, forwards and post-checks one call. Never throws: every failure is a tool error result. */
-  async callTool(tool: string, args: Record<string, unknown> | undefined): Promise<CallToolResult> {
+  async callTool(tool: string, args: Record<string, unknown> | undefined, signal?: AbortSignal): Promise<CallToolResult> {
     this.o.desk.scan();
     const request: Request = {
       agent: { id: this.o.agent },
@@ -93,7 +94,7 @@ export class GatewayProxy {
     }
     let result: CallToolResult;
     try {
-      result = await this.o.downstream.call(tool, forward);
+      result = await this.o.downstream.call(tool, forward, signal);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       this.o.log(`downstream ${tool}: ${message}`);

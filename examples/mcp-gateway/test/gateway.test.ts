@@ -296,7 +296,7 @@ describe('mcp-gateway with a policy that does not declare every tool', () => {
   });
 });
 
-describe('mcp-gateway when the downstream server crashes', () => {
+describe('mcp-gateway when a call hangs or the downstream server crashes', () => {
   let sb: Sandbox;
   beforeAll(() => {
     sb = sandbox();
@@ -322,6 +322,24 @@ describe('mcp-gateway when the downstream server crashes', () => {
       expect(meta(denied)).toMatchObject({ stage: 'call', effect: 'deny' });
       // tools/list still answers (the last list the server gave).
       expect((await gw.client.listTools()).tools.length).toBe(14);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('passes a client cancellation on to the server and keeps serving', async () => {
+    const fifo = path.join(sb.ws, 'pipe-cancel');
+    execFileSync('mkfifo', [fifo]);
+    const gw = await startGateway(sb);
+    try {
+      const abort = new AbortController();
+      const inFlight = gw.client.callTool({ name: 'read_text_file', arguments: { path: fifo } }, undefined, { signal: abort.signal });
+      await until(() => gw.stderr().includes('call read_text_file -> allow'));
+      abort.abort('the user gave up');
+      await expect(inFlight).rejects.toThrow();
+      // The gateway's downstream request was aborted with the client's reason (it travels in notifications/cancelled).
+      await until(() => /downstream read_text_file: .*the user gave up/.test(gw.stderr()));
+      expect(text(await gw.call('read_text_file', { path: path.join(sb.ws, 'notes.txt') }))).toBe('meeting at noon\n');
     } finally {
       await gw.close();
     }
