@@ -185,6 +185,13 @@ describe('writ serve token file reload', () => {
     expect(await reloaded).toMatchObject({ outcome: 'reloaded', tokens: 1 });
     expect(await list(second.token)).toBe(401);
     expect(await list(first.token)).toBe(200);
+
+    // SIGHUP reloads both: the policy (unchanged here) and the tokens.
+    const policyEvent = proc.next((e) => e.event === 'reload');
+    const tokensEvent = proc.next((e) => e.event === 'tokens');
+    proc.child.kill('SIGHUP');
+    expect(await policyEvent).toMatchObject({ outcome: 'unchanged' });
+    expect(await tokensEvent).toMatchObject({ outcome: 'reloaded', tokens: 1 });
     expect(await proc.stop()).toBe(0);
   }, 60_000);
 });
