@@ -5,11 +5,13 @@
  * - A step whose arguments are all concrete is decided by @writ/runtime itself: exact, and it updates the
  *   store as it would at run time (history for `called`, rate-limit hits, budget charges, taint).
  * - A step with unknown arguments (`$unknown`, or `$ref` to an earlier step's result) is encoded in SMT
- *   (smt/encode.ts) with every symbolic state variable pinned to the store's contents at that step and every
- *   concrete argument pinned; only the unknowns stay free. Z3 answers: can it be denied, allowed, left
- *   waiting for an approval? For every value the verdict is allow, deny or pending_approval; otherwise it
- *   `depends`, and a counterexample (values of the unknowns that make it deny) is found, replayed through the
- *   runtime in the plan's state, and must be denied there too (a disagreement is an internal error).
+ *   (smt/encode.ts) with every symbolic state variable pinned to the store's contents at that step, every
+ *   concrete argument pinned, and the approval status pinned to *granted* (the plan assumes approvals are
+ *   given); only the unknowns stay free. Z3 answers: can the step run, can it be denied, does it need an
+ *   approval to run? Denied for no value: allow (or pending_approval when some value needs an approval);
+ *   runs for no value: deny; otherwise it `depends`, and a counterexample (values of the unknowns that make
+ *   it deny) is found, replayed through the runtime on a fresh store after the steps that ran, and must be
+ *   denied there too (a disagreement is an internal error).
  * - Taint: a `$ref` to the result of a step whose tool is a `label … from tool T.result[.path]` source
  *   carries the label into the argument, as the request's `context.labels[param]` claim (SEMANTICS.md §5c.1),
  *   so `deny flow L -> tool.param` applies to it in both back ends.
@@ -17,9 +19,11 @@
  * What a step leaves for the later ones (the plan's verdict is about whether the plan *as written* can run):
  * - allowed: it ran (the runtime recorded it);
  * - pending_approval: the approval is assumed granted, then it ran (the runtime recorded the granted call);
- * - depends: it is assumed to run with values the policy allows (a witness Z3 found, confirmed by the
- *   runtime; approved first if those values need an approval), so later steps see it in the history, the
- *   rate-limit windows and the budgets — history entries carry the witness's values;
+ * - depends, or allow / pending_approval with unknowns: it is assumed to run with values the policy allows
+ *   (a witness from Z3, preferring values that need no approval, run through the runtime — approved first
+ *   if they need it), so later steps see it in the history, the rate-limit windows and the budgets. History
+ *   entries carry the witness's values: a later `called … where prior.x` on an unknown sees that one value,
+ *   not every value (StepReport.witness shows it);
  * - deny (for every value) or unknown: it does not run and leaves no state.
  * Every step is decided at the plan's time (`now`): rate-limit windows and `called … within` see every earlier
  * step as just made.
