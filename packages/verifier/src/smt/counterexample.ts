@@ -69,11 +69,11 @@ function predicateArgs(enc: ToolEncoding): Set<string> {
 }
 
 /** Readable values: amounts in whole cents (tier 0) or micro-units (tier 1), short printable strings. */
-function preferences(enc: ToolEncoding, tier: number): string[] {
+function preferences(enc: ToolEncoding, tier: number, skip: ReadonlySet<string> = new Set()): string[] {
   if (tier >= 2) return [];
   const out: string[] = [];
   for (const v of enc.vars.vars.values()) {
-    if (v.fn) continue;
+    if (v.fn || skip.has(v.symbol)) continue;
     if (v.sort === 'Real') out.push(tier === 0 ? `(is_int (* ${v.symbol} 100.0))` : `(is_int (* ${v.symbol} 1000000.0))`, `(< (- 1000000000000.0) ${v.symbol} 1000000000000.0)`);
     if (v.sort === 'String') out.push(`(<= (str.len ${v.symbol}) ${tier === 0 ? 24 : 200})`, `(str.in_re ${v.symbol} (re.* (re.range " " "~")))`);
   }
@@ -138,7 +138,8 @@ export async function findCounterexample(
   // Constants the query already pins to a value (a plan's concrete arguments) take no witnesses.
   const pinned = new Set(asserts.map((a) => /^\(= (\|[^|]+\|) /.exec(a)?.[1]).filter((x): x is string => x !== undefined));
   const predicateVars = [...predicateArgs(enc)].filter((v) => enc.vars.vars.get(v)?.sort === 'String' && !pinned.has(v));
-  const session = await QuerySession.open(script([enc], [...asserts, ...preferences(enc, 0)]), timeoutMs);
+  // The witness strings are long (a prompt injection is not 24 characters): no length preference on them.
+  const session = await QuerySession.open(script([enc], [...asserts, ...preferences(enc, 0, new Set(predicateVars))]), timeoutMs);
   try {
     const tries = predicateVars.length === 0 ? [[]] : assignments(predicateVars, 64);
     for (const assignment of tries) {
