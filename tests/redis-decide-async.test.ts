@@ -97,6 +97,18 @@ describe('decideAsync over an in-memory store', () => {
     expect(memory.rateCount(`rate|${l.id}|global|`, START + 10, l.windowMs)).toBe(3);
   });
 
+  it('without options.state, decideAsync and the sync API share the policy\'s own store', async () => {
+    const policy = policyOf(NO_BUDGET);
+    expect((await policy.decideAsync(sms, { now: START })).effect).toBe('allow');
+    expect(policy.decide(sms, { now: START }).effect).toBe('allow');
+    expect((await policy.decideAsync(sms, { now: START })).effect).toBe('allow');
+    expect(policy.decide(sms, { now: START }).effect).toBe('deny');
+    const p = await policy.decideAsync(refund(150), { now: START });
+    expect(policy.approvals({ now: START }).map((r) => r.id)).toEqual([p.approval!.id]);
+    expect(await policy.approveAsync(p.approval!.id, { id: 'lena', roles: ['lead'] }, { now: START })).toMatchObject({ status: 'granted' });
+    expect(policy.decide(refund(150), { now: START }).effect).toBe('allow');
+  });
+
   it('a stateless decision never touches the store; a stateful one fetches once and commits once', async () => {
     const policy = policyOf(NO_BUDGET);
     const { store, calls } = counted(toAsyncStore(new MemoryStateStore()));

@@ -40,7 +40,7 @@ export interface ListApprovalsOptions extends ApprovalOptions {
 
 /**
  * Options of {@link Policy.decideAsync} and {@link Policy.checkResultAsync}. Without `state`, the policy's
- * own in-memory store is used (through {@link toAsyncStore}).
+ * own in-memory store is used, synchronously (as {@link Policy.decide} does).
  */
 export interface AsyncDecideOptions extends SnapshotRunOptions {
   state?: AsyncStateStore;
@@ -189,8 +189,9 @@ export class Policy {
   async decideAsync(request: unknown, options?: AsyncDecideOptions): Promise<Decision> {
     try {
       const { now, dryRun, state, run } = readAsyncOptions(options);
-      const store = state ?? this.#asyncStore();
-      const r = await runOnSnapshot(store, (snap) => decide(this.#engine, request, { state: snap, now, dryRun }), run);
+      // The policy's own in-memory store: the synchronous engine on it directly (atomic in-process).
+      if (state === undefined) return decide(this.#engine, request, { now, dryRun });
+      const r = await runOnSnapshot(state, (snap) => decide(this.#engine, request, { state: snap, now, dryRun }), run);
       return this.#settle(r, (message) => stateDeniedDecision(this.#engine.meta, message));
     } catch (err) {
       return internalErrorDecision(this.#engine.meta, err);
@@ -203,8 +204,8 @@ export class Policy {
     const denied = (d: Decision): ResultCheck => ({ effect: 'deny', reasons: d.reasons, obligations: [], policy: meta });
     try {
       const { now, dryRun, state, run } = readAsyncOptions(options);
-      const store = state ?? this.#asyncStore();
-      const r = await runOnSnapshot(store, (snap) => checkResult(this.#engine, request, result, { state: snap, now, dryRun }), run);
+      if (state === undefined) return checkResult(this.#engine, request, result, { now, dryRun });
+      const r = await runOnSnapshot(state, (snap) => checkResult(this.#engine, request, result, { state: snap, now, dryRun }), run);
       return this.#settle(r, (message) => denied(stateDeniedDecision(meta, message)));
     } catch (err) {
       return denied(internalErrorDecision(meta, err));
