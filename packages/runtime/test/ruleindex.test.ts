@@ -98,6 +98,11 @@ const roleAtom: fc.Arbitrary<Expr> = fc.oneof(
 
 const otherAtom: fc.Arbitrary<Expr> = fc.oneof(
   fc.constantFrom('svc_', 'tmp_', 'ext').map((p): Expr => ({ op: 'str', fn: 'starts_with', left: argsRef('user'), right: { lit: p } })),
+  // Nested and empty prefixes (the index looks a value up by the longest literal it starts with), on an
+  // optional parameter too (absent: no literal), and on an enum.
+  fc
+    .record({ p: fc.constantFrom('user', 'note', 'region', 'amount'), lit: fc.constantFrom('', 's', 'sv', 'svc_', 'svc_1', 'c', 'ca', 'e', 'eu') })
+    .map(({ p, lit }): Expr => ({ op: 'str', fn: 'starts_with', left: argsRef(p), right: { lit } })),
   fc.constantFrom<Expr>({ op: 'true' }, { op: 'false' }),
 );
 

@@ -7,7 +7,8 @@
  * - roles: `agent has role R`, or an `or` of such atoms (the agent must hold one of a set of roles);
  * - a `string` or `enum` parameter `p`: `args.p == "v"`, `args.p != "v"` (enum only), `args.p in ["v", …]`,
  *   `not` of these, and `or`s of them on the same parameter;
- * - a numeric parameter `p` (number, integer, money, duration): `args.p < k`, `<=`, `>`, `>=`, `==` a constant.
+ * - a numeric parameter `p` (number, integer, money, duration): `args.p < k`, `<=`, `>`, `>=`, `==` a constant;
+ * - a `string` or `enum` parameter `p`: `args.p starts_with "lit"` (one per parameter and rule).
  *
  * Each atom is *exact* over its dimension: for every validated request, the atom is true if and only if the
  * request's value on that dimension is in the set the atom describes (SEMANTICS.md §4: an absent operand
@@ -19,7 +20,9 @@
  * index. For every
  * indexed dimension the index keeps, per possible request value (per role; per literal, other string and
  * absent; per threshold interval), the bitset of the rules whose guard admits that value, plus the rules
- * that do not constrain the dimension. A request's candidate set is the intersection over dimensions (the
+ * that do not constrain the dimension (for prefixes, per prefix literal K: the rules whose prefix K starts with,
+ * looked up by the longest literal the value starts with — every literal a value starts with is a prefix of
+ * that one). A request's candidate set is the intersection over dimensions (the
  * union over the agent's roles for the role dimension); candidates are visited in ascending position,
  * i.e. span order, and fully checked (errored `reads` first, then the condition).
  *
@@ -235,6 +238,12 @@ interface NumPart {
   conj: number;
 }
 
+interface PrePart {
+  param: string;
+  prefix: string;
+  conj: number;
+}
+
 /** One rule's guard over the dimensions, and which conjunct each part came from. */
 interface Guard {
   /** The role atom used (the smallest), and its conjunct. */
@@ -245,9 +254,11 @@ interface Guard {
   /** Per numeric parameter: the tightest lower and upper bound. */
   lo: NumPart[] | null;
   hi: NumPart[] | null;
+  /** Per string parameter: the first `starts_with` literal on it. */
+  pre: PrePart[] | null;
 }
 
-const EMPTY_GUARD: Guard = { roles: null, roleConj: -1, str: null, lo: null, hi: null };
+const EMPTY_GUARD: Guard = { roles: null, roleConj: -1, str: null, lo: null, hi: null, pre: null };
 
 function tighter(a: Bound, b: Bound, lower: boolean): boolean {
   return (lower ? a.k > b.k : a.k < b.k) || (a.k === b.k && a.strict && !b.strict);
@@ -271,7 +282,7 @@ function addBound(list: NumPart[] | null, param: string, b: Bound, conj: number,
 }
 
 function newGuard(): Guard {
-  return { roles: null, roleConj: -1, str: null, lo: null, hi: null };
+  return { roles: null, roleConj: -1, str: null, lo: null, hi: null, pre: null };
 }
 
 function addStr(g: Guard, param: string, cons: StrCons, i: number): void {
@@ -309,6 +320,14 @@ function addConjunct(g: Guard | null, e: Expr, i: number, params: Readonly<Recor
         return g;
       }
       break;
+    }
+    case 'str': {
+      const p = argParam(e.left);
+      if (e.fn === 'starts_with' && p !== null && isLit(e.right) && typeof e.right.lit === 'string' && paramClass(params, p) === 'str') {
+        g ??= newGuard();
+        if (findPart(g.pre, p) === undefined) (g.pre ??= []).push({ param: p, prefix: e.right.lit, conj: i });
+      }
+      return g;
     }
   }
   const a = atomOf(e, params);
@@ -378,6 +397,15 @@ class BitStore {
   }
 }
 
+/** A prefix dimension: `keys` (the rules' literals) longest first, a bitset per key, and one for no key. */
+interface PreDim {
+  slot: number;
+  param: string;
+  keys: string[];
+  offsets: number[];
+  none: number;
+}
+
 interface StrDim {
   /** The parameter's slot in `EvalCtx.vals`. */
   slot: number;
@@ -428,9 +456,12 @@ export interface IndexShared {
  * word w + 1 … — so that computing one word of the candidates reads one small block. A bitset is named by
  * the position of its word 0; its word w is `stride * w` further:
  *   [0] words per bitset, [1] base bitset, [2] string dimensions, [3] numeric dimensions, [4] R, [5] stride,
- *   [6 .. 6+R) per role ordinal, its bitset or 0 for none (R = 0 when roles are not indexed),
+ *   [6] prefix dimensions, [7 .. 7+R) per role ordinal, its bitset or 0 for none (R = 0 when roles are not
+ *   indexed),
  *   per string dimension: slot, key count K, first key in `strKeys`, other bitset, absent bitset, K bitsets,
+ *   per prefix dimension: slot, key count K, first key in `strKeys`, no-key bitset, K bitsets,
  *   per numeric dimension: slot, negate (0/1), prefix bitset, key count, first key in `numKeys`.
+ * The numeric keys follow the bitsets in the same buffer.
  */
 const M_WORDS = 0;
 const M_BASE = 1;
@@ -438,7 +469,8 @@ const M_NSTR = 2;
 const M_NNUM = 3;
 const M_NROLES = 4;
 const M_STRIDE = 5;
-const M_ROLES = 6;
+const M_NPRE = 6;
+const M_ROLES = 7;
 
 /** A set of rules in span order (by position), with their index. */
 export class RuleIndex {
@@ -472,6 +504,7 @@ export class RuleIndex {
     roleBits: ReadonlyMap<string, number> | null,
     strDims: StrDim[],
     numDims: NumDim[],
+    preDims: PreDim[],
     shared: IndexShared,
   ) {
     // Fields a decision reads are assigned first (they share the object's first cache line).
@@ -495,6 +528,7 @@ export class RuleIndex {
       : [
           ...(roleBits === null ? [] : ['roles']),
           ...strDims.map((d) => `args.${d.param}`),
+          ...preDims.map((d) => `args.${d.param} starts_with`),
           ...numDims.map((d) => `args.${d.param} ${d.negate ? '<' : '>'}`),
         ];
     if (linear || store === null) return;
@@ -503,12 +537,13 @@ export class RuleIndex {
     if (roleBits !== null) for (const o of shared.roleIndex.values()) roleCount = Math.max(roleCount, o + 1);
     let headerLength = M_ROLES + roleCount;
     for (const d of strDims) headerLength += 5 + d.keys.length;
+    for (const d of preDims) headerLength += 4 + d.keys.length;
     headerLength += 5 * numDims.length;
     const words = this.words;
     const data = store.done();
     const stride = data.length / words;
     const at = (off: number): number => headerLength + off / words;
-    const meta: number[] = [words, at(base), strDims.length, numDims.length, roleCount, stride];
+    const meta: number[] = [words, at(base), strDims.length, numDims.length, roleCount, stride, preDims.length];
     if (roleBits !== null) {
       const byOrd = new Array<number>(roleCount).fill(0);
       for (const [role, off] of roleBits) {
@@ -522,19 +557,30 @@ export class RuleIndex {
       meta.push(d.slot, d.keys.length, strKeys.length, at(d.other), at(d.absent), ...d.offsets.map(at));
       strKeys.push(...d.keys);
     }
+    for (const d of preDims) {
+      meta.push(d.slot, d.keys.length, strKeys.length, at(d.none), ...d.offsets.map(at));
+      strKeys.push(...d.keys);
+    }
     const numKeys: number[] = [];
     for (const d of numDims) {
       meta.push(d.slot, d.negate ? 1 : 0, at(d.prefix), d.keys.length, numKeys.length);
       numKeys.push(...d.keys);
     }
-    const bits = new Uint32Array(headerLength + data.length);
+    // One buffer for the header, the bitsets and then the numeric keys, so that a decision's reads stay close
+    // together in memory (fewer cache misses when a gateway cycles through many tools).
+    const length32 = headerLength + data.length;
+    const keysAt = (length32 + 1) >>> 1; // in doubles, 8-byte aligned
+    const buffer = new ArrayBuffer(8 * (keysAt + numKeys.length));
+    const bits = new Uint32Array(buffer, 0, length32);
     bits.set(meta);
     for (let id = 0; id < stride; id++) {
       for (let w = 0; w < words; w++) bits[headerLength + w * stride + id] = data[id * words + w] as number;
     }
     this.bits = bits;
     this.strKeys = strKeys;
-    this.numKeys = Float64Array.from(numKeys);
+    const keys = new Float64Array(buffer, 8 * keysAt, numKeys.length);
+    keys.set(numKeys);
+    this.numKeys = keys;
   }
 
   /** Which dimensions are indexed, for tests and profiling. */
@@ -574,7 +620,7 @@ export function buildIndex(
   const linear = (): RuleIndex => {
     const preds: Pred[] = [];
     for (let i = 0; i < n; i++) preds.push(residual(plans[i]!, parts[i]!, 0));
-    return new RuleIndex(plans, preds, true, null, 0, null, [], [], shared);
+    return new RuleIndex(plans, preds, true, null, 0, null, [], [], [], shared);
   };
   if (n <= LINEAR_MAX) return linear();
 
@@ -586,6 +632,7 @@ export function buildIndex(
   const strCount = new Map<string, number>();
   const loCount = new Map<string, number>();
   const hiCount = new Map<string, number>();
+  const preCount = new Map<string, number>();
   const bump = (m: Map<string, number>, list: Array<{ param: string }> | null): void => {
     if (list !== null) for (let j = 0; j < list.length; j++) m.set(list[j]!.param, (m.get(list[j]!.param) ?? 0) + 1);
   };
@@ -596,8 +643,9 @@ export function buildIndex(
     bump(strCount, g.str);
     bump(loCount, g.lo);
     bump(hiCount, g.hi);
+    bump(preCount, g.pre);
   }
-  type Cand = { kind: 'role' | 'str' | 'lo' | 'hi'; param: string; count: number };
+  type Cand = { kind: 'role' | 'str' | 'lo' | 'hi' | 'pre'; param: string; count: number };
   const cands: Cand[] = [];
   const minCount = Math.max(2, Math.ceil(n / 16));
   if (roleCount >= minCount) cands.push({ kind: 'role', param: '', count: roleCount });
@@ -609,6 +657,7 @@ export function buildIndex(
   add('str', strCount);
   add('lo', loCount);
   add('hi', hiCount);
+  add('pre', preCount);
   if (cands.length === 0) return linear();
   cands.sort((a, b) => b.count - a.count);
   if (cands.length > MAX_DIMS) cands.length = MAX_DIMS;
@@ -621,6 +670,7 @@ export function buildIndex(
   const roleBits = new Map<string, number>();
   const strDims: StrDim[] = [];
   const numDims: NumDim[] = [];
+  const preDims: PreDim[] = [];
   /** Per rule, the conjuncts the chosen dimensions enforce (bit mask). */
   const removed = new Array<number>(n).fill(0);
   const remove = (i: number, conj: number): void => {
@@ -671,6 +721,26 @@ export function buildIndex(
         for (let j = 0; j < part.conjs.length; j++) remove(i, part.conjs[j]!);
       }
       strDims.push({ slot: slots.get(p)!, param: p, keys, offsets, other, absent });
+    } else if (cand.kind === 'pre') {
+      const keys: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const part = findPart(guards[i]!.pre, p);
+        if (part !== undefined && !keys.includes(part.prefix)) keys.push(part.prefix);
+      }
+      keys.sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0)); // longest first
+      const offsets = keys.map(() => store.alloc());
+      const none = store.alloc();
+      for (let i = 0; i < n; i++) {
+        const part = findPart(guards[i]!.pre, p);
+        if (part === undefined) {
+          for (let j = 0; j < offsets.length; j++) store.set(offsets[j]!, i);
+          store.set(none, i);
+          continue;
+        }
+        for (let j = 0; j < keys.length; j++) if (keys[j]!.startsWith(part.prefix)) store.set(offsets[j]!, i);
+        remove(i, part.conj);
+      }
+      preDims.push({ slot: slots.get(p)!, param: p, keys, offsets, none });
     } else {
       const lower = cand.kind === 'lo';
       // Each bound as `x > key` with x = v (lower) or -v (upper); a non-strict one moves its key just below.
@@ -705,7 +775,7 @@ export function buildIndex(
 
   const preds: Pred[] = [];
   for (let i = 0; i < n; i++) preds.push(residual(plans[i]!, parts[i]!, removed[i]!));
-  return new RuleIndex(plans, preds, false, store, base, byRole ? roleBits : null, strDims, numDims, shared);
+  return new RuleIndex(plans, preds, false, store, base, byRole ? roleBits : null, strDims, numDims, preDims, shared);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -765,6 +835,23 @@ export function candidatesOf(ix: RuleIndex, c: EvalCtx): Candidates | null {
     } else b = meta[at + (v === undefined ? 4 : 3)] as number;
     s.ands[nAnd++] = b;
     at += 5 + count;
+  }
+  for (let i = 0, n = meta[M_NPRE] as number; i < n; i++) {
+    // slot, key count, first key, no-key bitset, bitset per key (longest key first: the first one `v` starts with)
+    const v = vals[meta[at] as number];
+    const count = meta[at + 1] as number;
+    let b = meta[at + 3] as number;
+    if (typeof v === 'string') {
+      const keys = ix.strKeys;
+      for (let j = 0, k = meta[at + 2] as number; j < count; j++, k++) {
+        if (v.startsWith(keys[k]!)) {
+          b = meta[at + 4 + j] as number;
+          break;
+        }
+      }
+    }
+    s.ands[nAnd++] = b;
+    at += 4 + count;
   }
   const numKeys = ix.numKeys;
   for (let i = 0, n = meta[M_NNUM] as number; i < n; i++) {
