@@ -81,6 +81,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   406: 'Not Acceptable',
   409: 'Conflict',
   413: 'Payload Too Large',
@@ -130,6 +131,29 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
     forceCloseConnections: 'idle',
     // Unknown members are errors (an approval action with an `approver` member must not be silently accepted).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    // Malformed HTTP (the parser's errors, before fastify sees a request): same shape as every other error.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      if (err.code === 'HPE_CLOSED_CONNECTION') {
+        // Bytes after a `Connection: close` request that was answered: nothing more to say.
+        socket.destroy();
+        return;
+      }
+      const [code, reason] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'the request headers are too large']
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'the request took too long to arrive']
+            : [400, `malformed HTTP request (${err.code ?? 'parse error'})`];
+      const digest = slot.current.digest;
+      const body = JSON.stringify({ error: STATUS_TEXT[code] ?? 'Error', reason, policy_digest: digest });
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${code} ${STATUS_TEXT[code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${DIGEST_HEADER}: ${digest}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy();
+    },
     // Errors raised before routing (a malformed URL, an over-long parameter): same shape as every other error.
     frameworkErrors: (err, _req, rawReply) => {
       const reply = rawReply as unknown as FastifyReply;
