@@ -24,7 +24,7 @@ await session.post('Profiler.enable');
 await session.post('Profiler.start');
 let n = 0;
 const end = Date.now() + 3000;
-await Promise.all(Array.from({ length: 64 }, async () => {
+await Promise.all(Array.from({ length: Number(process.env.INFLIGHT ?? 64) }, async () => {
   while (Date.now() < end) await policy.decideAsync(reqs[n++ % 1000], { state: store });
 }));
 const { profile } = await session.post('Profiler.stop');

@@ -146,6 +146,10 @@ export class RedisStateStore implements AsyncStateStore {
     this.#everReady = this.client.status === 'ready';
     this.client.on('ready', () => {
       this.#everReady = true;
+      // Load the scripts once per connection (a restarted Redis has none): the first decisions then need
+      // no EVAL fallback. A failure here is harmless; EVALSHA falls back to EVAL.
+      void this.client.script('LOAD', LOAD).catch(() => undefined);
+      void this.client.script('LOAD', COMMIT).catch(() => undefined);
     });
     // Without a listener ioredis prints every connection error; the store reports them through decisions.
     this.client.on('error', (err: Error) => {
