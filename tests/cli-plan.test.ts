@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonErrorOffset } from '../packages/cli/dist/commands/plan.js';
+import { jsonErrorOffset } from '@writ/verifier';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const bin = path.join(repo, 'packages/cli/dist/bin.js');
@@ -112,7 +112,12 @@ describe('writ plan', () => {
     const r = await writ(['plan', '--policy', cs, bad]);
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`writ: ${bad}: $.steps[0].args.amount: string "ten" is not a money(USD) (use {"$unknown": "money"} for a value not known yet)\n`);
+    // file:line:column of the offending value, then its JSON path.
+    const text = readFileSync(bad, 'utf8');
+    const at = text.indexOf('"ten"');
+    const line = text.slice(0, at).split('\n').length;
+    const column = at - text.lastIndexOf('\n', at - 1);
+    expect(r.stderr).toBe(`writ: ${bad}:${line}:${column}: $.steps[0].args.amount: string "ten" is not a money(USD) (use {"$unknown": "money"} for a value not known yet)\n`);
   });
 
   it('a plan that is not JSON names the line and column; exit 3', async () => {

@@ -2,7 +2,7 @@
 // history and taint carried from step to step; counterexamples the runtime really denies; malformed plans.
 import { compile } from '@writ/compiler';
 import { loadPolicy, MemoryStateStore, type Artifact, type Policy, type Request } from '@writ/runtime';
-import { checkPlan, parsePlan, PlanError, refLabels, shutdown, type Plan, type PlanReport } from '@writ/verifier';
+import { checkPlan, jsonErrorOffset, jsonPathOffset, parsePlan, PlanError, refLabels, shutdown, type Plan, type PlanReport } from '@writ/verifier';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -339,6 +339,31 @@ describe('malformed plans fail closed with the JSON path', () => {
         }
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('jsonPathOffset finds where each value of a JSON text starts (the CLI reports file:line:column)', () => {
+    const paths = (v: unknown, path: string, out: Array<[string, unknown]>): Array<[string, unknown]> => {
+      out.push([path, v]);
+      if (Array.isArray(v)) v.forEach((x, i) => paths(x, `${path}[${i}]`, out));
+      else if (v !== null && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) if (!/[.[\]]/.test(k)) paths(x, `${path}.${k}`, out);
+      }
+      return out;
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.constantFrom(0, 2), (v, indent) => {
+        const text = JSON.stringify(v, null, indent);
+        for (const [path, value] of paths(v, '$', [])) {
+          const offset = jsonPathOffset(text, path);
+          expect(offset).toBeDefined();
+          const rest = text.slice(offset);
+          const end = jsonErrorOffset(rest) ?? rest.length;
+          expect(JSON.parse(rest.slice(0, end))).toEqual(value);
+        }
+        expect(jsonPathOffset(text, '$.no.such[3]')).toBeUndefined();
+      }),
+      { numRuns: 300 },
     );
   });
 });

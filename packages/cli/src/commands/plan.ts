@@ -10,6 +10,9 @@ import {
   bundleJson,
   certifyDecision,
   checkPlan,
+  jsonErrorOffset,
+  jsonPathOffset,
+  lineColumnOf,
   parsePlan,
   PlanError,
   shutdown,
@@ -99,101 +102,7 @@ function parseTimeout(t: string | undefined): number {
   return Math.round(s * 1000);
 }
 
-/** `line:column` (1-based) of a character offset. */
-function lineColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return `${line}:${offset - before.lastIndexOf('\n')}`;
-}
-
-/**
- * The offset of the first JSON syntax error in `text` (RFC 8259 grammar), or undefined when it parses:
- * JSON.parse's messages carry no position in every Node version.
- */
-export function jsonErrorOffset(text: string): number | undefined {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const fail = (): never => {
-    throw i;
-  };
-  const lit = (word: string) => {
-    for (const c of word) if (text[i++] !== c) (i--, fail());
-  };
-  const string = () => {
-    i++;
-    for (;;) {
-      if (i >= text.length) fail();
-      const c = text[i]!;
-      if (c === '"') return void i++;
-      if (c < ' ') fail();
-      if (c === '\\') {
-        i++;
-        if (text[i] === 'u') {
-          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) ((i += k), fail());
-          i += 5;
-        } else if ('"\\/bfnrt'.includes(text[i] ?? 'x')) i++;
-        else fail();
-      } else i++;
-    }
-  };
-  const number = () => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
-    if (!m) fail();
-    i += m![0].length;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
-    }
-    if (c === '"') return string();
-    if (c === 't') return lit('true');
-    if (c === 'f') return lit('false');
-    if (c === 'n') return lit('null');
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
-    fail();
-  };
-  try {
-    value();
-    ws();
-    return i < text.length ? i : undefined;
-  } catch (e) {
-    if (typeof e === 'number') return e;
-    throw e;
-  }
-}
-
-function readPlanJson(file: string): unknown {
+function readPlanJson(file: string): { text: string; value: unknown } {
   let text: string;
   try {
     text = file === '-' ? readFileSync(0, 'utf8') : readTextFile(file);
@@ -202,13 +111,27 @@ function readPlanJson(file: string): unknown {
     throw new UserError(`${file}: ${(e as Error).message}`);
   }
   try {
-    return JSON.parse(text);
+    return { text, value: JSON.parse(text) };
   } catch (e) {
     const offset = jsonErrorOffset(text);
-    const at = offset === undefined ? '' : `:${lineColumn(text, offset)}`;
-    const near = offset === undefined ? '' : `: unexpected ${offset >= text.length ? 'end of input' : JSON.stringify(text.slice(offset, offset + 12))}`;
-    throw new UserError(`${file}${at}: the plan is not JSON${near || `: ${(e as Error).message}`}`, PLAN_EXIT.invalid);
+    if (offset === undefined) throw new UserError(`${file}: the plan is not JSON: ${(e as Error).message}`, PLAN_EXIT.invalid);
+    const { line, column } = lineColumnOf(text, offset);
+    const near = offset >= text.length ? 'end of input' : JSON.stringify(text.slice(offset, offset + 12));
+    throw new UserError(`${file}:${line}:${column}: the plan is not JSON: unexpected ${near}`, PLAN_EXIT.invalid);
   }
+}
+
+/** `file:line:column` of the value a plan error names (or of its nearest enclosing value). */
+function whereInPlan(file: string, text: string, path: string): string {
+  for (let p = path; p.length > 0; p = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '')) {
+    const offset = jsonPathOffset(text, p);
+    if (offset !== undefined) {
+      const { line, column } = lineColumnOf(text, offset);
+      return `${file}:${line}:${column}`;
+    }
+    if (p === '$') break;
+  }
+  return file;
 }
 
 export async function runPlan(file: string, o: PlanCommandOptions): Promise<number> {
@@ -222,12 +145,12 @@ export async function runPlan(file: string, o: PlanCommandOptions): Promise<numb
   const timeoutMs = parseTimeout(o.timeout);
   const key = o.certify ? readSignerKeyFile(o.key!) : undefined; // a bad key fails before any work
   const loaded = loadPolicyFrom(o.policy);
-  const raw = readPlanJson(file);
+  const { text, value: raw } = readPlanJson(file);
   let plan;
   try {
     plan = parsePlan(loaded.policy.artifact, raw);
   } catch (e) {
-    if (e instanceof PlanError) throw new UserError(`${file}: ${e.message}`, PLAN_EXIT.invalid);
+    if (e instanceof PlanError) throw new UserError(`${whereInPlan(file, text, e.path)}: ${e.message}`, PLAN_EXIT.invalid);
     throw e;
   }
   const bar = progress('plan');

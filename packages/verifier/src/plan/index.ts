@@ -5,4 +5,5 @@
  */
 export { parsePlan, PlanError, fitsType } from './parse.js';
 export { checkPlan, refLabels, type PlanCheckOptions } from './check.js';
+export { jsonErrorOffset, jsonPathOffset, lineColumnOf } from './json-text.js';
 export * from './types.js';
