@@ -135,8 +135,9 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;
       if (err.code === 'HPE_CLOSED_CONNECTION') {
-        // Bytes after a `Connection: close` request that was answered: nothing more to say.
-        socket.destroy();
+        // Bytes after a `Connection: close` request: ignored. The request before them is still answered (the
+        // connection closes after its response); destroy only if nothing is in flight.
+        if ((socket as { _httpMessage?: unknown })._httpMessage == null) socket.destroy();
         return;
       }
       const [code, reason] =

@@ -58,6 +58,9 @@ describe('malformed HTTP', () => {
       ['GARBAGE\r\n\r\n', 400, /malformed HTTP request \(HPE_INVALID_METHOD\)/],
       ['POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400, /HPE_INVALID_CONTENT_LENGTH/],
     ];
+    // Bytes after a `Connection: close` request do not lose its answer.
+    const closeThenJunk = await raw(`POST /v1/decide HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${JSON.stringify(refund(5)).length}\r\n\r\n${JSON.stringify(refund(5))} junk`);
+    expect(parseAll(closeThenJunk).map((r) => r.status)).toEqual([200]);
     for (const [req, status, reason] of cases) {
       const r = parse(await raw(req));
       expect(r.status).toBe(status);
@@ -92,6 +95,7 @@ describe('malformed HTTP', () => {
     await fc.assert(
       fc.asyncProperty(request, async (bytes) => {
         const out = await raw(bytes);
+        if (out === '') return; // the server may close without a word (a torn body, bytes after Connection: close)
         // Bytes after a complete request are a second request: every response is checked.
         if (bytes.toString().startsWith('HEAD ')) {
           // A HEAD answer has no body, unless the parser refused the request: check the status line only.
