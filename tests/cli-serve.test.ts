@@ -161,6 +161,33 @@ describe('writ serve (real process)', () => {
   }, 90_000);
 });
 
+describe('writ serve with a compiled artifact', () => {
+  it('reloads a recompiled artifact and refuses a tampered one (digest mismatch), keeping the last good policy', async () => {
+    const art = at('served.json');
+    expect(writ(['compile', example('policy.writ'), '-o', art]).code).toBe(0);
+    const { proc, url } = await ServeProcess.start(['--policy', art]);
+    running.push(proc);
+    const d1 = (proc.events[0]!['policy'] as { digest: string }).digest;
+    writeFileSync(at('changed.writ'), readFileSync(example('policy.writ'), 'utf8').replace('version "1.0.0"', 'version "1.0.1"'));
+    let next = proc.next((e) => e.event === 'reload');
+    expect(writ(['compile', at('changed.writ'), '-o', art]).code).toBe(0);
+    const swapped = await next;
+    expect(swapped).toMatchObject({ outcome: 'swapped' });
+    expect(swapped['digest']).not.toBe(d1);
+
+    next = proc.next((e) => e.event === 'reload');
+    const tampered = JSON.parse(readFileSync(art, 'utf8'));
+    tampered.policy.version = '9.9.9';
+    writeFileSync(art, JSON.stringify(tampered));
+    const refused = await next;
+    expect(refused).toMatchObject({ outcome: 'refused', digest: swapped['digest'] });
+    expect(String(refused['error'])).toMatch(/digest/i);
+    const h = (await (await fetch(`${url}/healthz`)).json()) as any;
+    expect(h.policy).toMatchObject({ version: '1.0.1', digest: swapped['digest'] });
+    expect(await proc.stop()).toBe(0);
+  }, 60_000);
+});
+
 describe('writ serve token file reload', () => {
   it('picks up a token appended while running, refuses a malformed file (old tokens stay), and revokes a removed one', async () => {
     const file = at('live-tokens.txt');
