@@ -154,6 +154,26 @@ describe('decideAsync over an in-memory store', () => {
     expect(d.reasons[0]?.kind).toBe('limit');
   });
 
+  it('a sequence rule decided on a history another gateway appended to meanwhile is decided again', async () => {
+    const policy = loadPolicy(compileCase('sequences'));
+    const memory = new MemoryStateStore();
+    const inner = toAsyncStore(memory);
+    const lookup = { agent: { id: 'a' }, tool: 'lookup', args: { customer: 'c1' }, context: { session: 's' } };
+    const exportC2 = { agent: { id: 'a' }, tool: 'export', args: { customer: 'c2' }, context: { session: 's' } };
+    let reads = 0;
+    const state: AsyncStateStore = {
+      ...inner,
+      history: async (session) => {
+        // After this decision fetched the (empty) history, a parallel call's lookup(c1) is recorded.
+        if (++reads === 2) policy.decide(lookup, { state: memory, now: START });
+        return inner.history(session);
+      },
+    };
+    const d = await policy.decideAsync(exportC2, { state, now: START + 1 });
+    expect([d.effect, d.reasons[0]?.kind]).toEqual(['deny', 'deny']);
+    expect(memory.history('s').map((c) => c.tool)).toEqual(['lookup']);
+  });
+
   it('a commit that keeps conflicting gives up with a deny (state store busy)', async () => {
     const policy = policyOf(POLICY);
     const inner = toAsyncStore(new MemoryStateStore());

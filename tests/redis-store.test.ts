@@ -299,6 +299,33 @@ deny flow untrusted -> refund.note because "fetched text must not become a refun
     expect((await policy.decideAsync({ agent: { id: 'x' }, tool: 'refund', args: { note: 'ok' }, context: ctx }, { state: two })).effect).toBe('allow');
   });
 
+  it('a sequence rule is decided again when another gateway appended to the history between fetch and commit', async () => {
+    const policy = loadPolicy(compileCase('sequences'));
+    const gw1 = fresh();
+    const gw2 = new RedisStateStore({ url: server.url, prefix: gw1.prefix });
+    stores.push(gw2);
+    const lookup = { agent: { id: 'a' }, tool: 'lookup', args: { customer: 'c1' }, context: { session: 's' } };
+    const exportC2 = { agent: { id: 'a' }, tool: 'export', args: { customer: 'c2' }, context: { session: 's' } };
+    let commits = 0;
+    const racing = new Proxy(gw1, {
+      get(target, prop) {
+        if (prop === 'commit') {
+          return async (writes: Parameters<RedisStateStore['commit']>[0]) => {
+            // The parallel lookup(c1) lands through the other gateway just before this commit.
+            if (++commits === 1) expect((await policy.decideAsync(lookup, { state: gw2, now: START })).effect).toBe('allow');
+            return target.commit(writes);
+          };
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const d = await policy.decideAsync(exportC2, { state: racing, now: START + 1 });
+    expect([d.effect, d.reasons[0]?.kind]).toEqual(['deny', 'deny']);
+    expect(commits).toBe(1); // the deny writes nothing: no second commit
+    expect((await gw2.history('s')).map((c) => c.tool)).toEqual(['lookup']);
+  });
+
   it('prefixes isolate stores; clear() removes only its own keys; rate keys expire', async () => {
     const a = fresh();
     const b = fresh();

@@ -299,6 +299,8 @@ export class RedisStateStore implements AsyncStateStore {
       }
       case 'approvalSwap':
         return ['s', keys.ref(this.#key('a', w.next.id)), JSON.stringify(w.next), fingerprint(w.next), fingerprint(w.expected)];
+      case 'historyUnchanged':
+        return ['H', keys.ref(this.#key('h', w.session)), num(w.length), w.last === undefined ? '' : JSON.stringify(w.last)];
       case 'recordCall':
         return ['h', keys.ref(this.#key('h', w.session)), JSON.stringify(w.call), num(Math.max(1, Math.floor(w.max)))];
       case 'taintAdd':

@@ -64,7 +64,8 @@ return out
  * otherwise (`valueKey` "": a non-standard token, only confirmed if already stored for `text`);
  * `c kDigest kRec kList id json fingerprint` approval create if the digest's latest record is not pending,
  * granted or rejected;
- * `s kRec json fingerprint expectedFingerprint` approval swap if the stored fingerprint is the expected one.
+ * `s kRec json fingerprint expectedFingerprint` approval swap if the stored fingerprint is the expected one;
+ * `H k length lastJson` (writes nothing) if the history still has `length` calls and ends with `lastJson`.
  * Unconditional: `B k dc dt dm` budget add; `h k json max` history append (trimmed to the last `max`);
  * `t k kSeq cap member…` taint add (re-adding moves a member to the newest; trimmed to `cap`);
  * `u k at` rate undo (removes one hit at `at`).
@@ -113,6 +114,10 @@ for n, s in ipairs(starts) do
     end
   elseif t == 's' then
     ok = redis.call('HGET', KEYS[tonumber(ARGV[a])], 'f') == ARGV[a + 3]
+  elseif t == 'H' then
+    local key = KEYS[tonumber(ARGV[a])]
+    local len = tonumber(ARGV[a + 1])
+    ok = redis.call('LLEN', key) == len and (len == 0 or redis.call('LINDEX', key, -1) == ARGV[a + 2])
   end
   if not ok then return { n, bc, bt, bm } end
 end
@@ -156,6 +161,8 @@ for _, s in ipairs(starts) do
     local card = redis.call('ZCARD', key)
     local cap = tonumber(ARGV[a + 2])
     if card > cap then redis.call('ZREMRANGEBYRANK', key, 0, card - cap - 1) end
+  elseif t == 'H' then
+    -- a check only
   elseif t == 'u' then
     local m = redis.call('ZRANGEBYSCORE', key, ARGV[a + 1], ARGV[a + 1], 'LIMIT', 0, 1)
     if #m > 0 then redis.call('ZREM', key, m[1]) end

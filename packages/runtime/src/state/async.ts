@@ -38,7 +38,7 @@ export interface StateReadValues {
 export type StateReadValue = StateReadValues[keyof StateReadValues];
 
 /**
- * One write a decision made, recorded as an intent and committed after the decision. The first five are
+ * One write a decision made, recorded as an intent and committed after the decision. The first six are
  * *conditional* (each re-checks what the decision read, as the {@link StateStore} operation of the same
  * name does); `budgetAdd`, `recordCall` and `taintAdd` always apply.
  */
@@ -51,6 +51,12 @@ export type StateWrite =
   | { type: 'approvalCreate'; record: ApprovalRecord }
   /** Conflicts unless the stored record `next.id` still has `expected`'s status and vote counts. */
   | { type: 'approvalSwap'; next: ApprovalRecord; expected: ApprovalRecord }
+  /**
+   * Writes nothing; conflicts if the session's history changed since the decision read it (its length, or
+   * its last call, differs): a sequence rule decided on a history that another gateway has since appended
+   * to is decided again.
+   */
+  | { type: 'historyUnchanged'; session: string; length: number; last: CallRecord | undefined }
   | { type: 'budgetAdd'; key: string; delta: BudgetUsage }
   | { type: 'recordCall'; session: string; call: CallRecord; max: number }
   | { type: 'taintAdd'; session: string; label: string; values: readonly TaintValue[]; cap: number };

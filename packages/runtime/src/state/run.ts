@@ -53,10 +53,11 @@ export async function runOnSnapshot<T>(
       }
       continue;
     }
-    if (snap.writes.length === 0) return { kind: 'done', value, attempts: attempt };
+    const writes = snap.commitWrites();
+    if (writes.length === 0) return { kind: 'done', value, attempts: attempt };
     let result: CommitResult;
     try {
-      result = await commitWrites(store, snap.writes);
+      result = await commitWrites(store, writes);
     } catch (error) {
       return { kind: 'unavailable', error };
     }
@@ -107,6 +108,7 @@ async function loadOne(store: AsyncStateStore, r: StateRead): Promise<StateReadV
 
 /** Order of the conditional writes in a commit without `commit`: those that can be compensated first. */
 const CONDITIONAL_ORDER: Partial<Record<StateWrite['type'], number>> = {
+  historyUnchanged: 0,
   rateHit: 0,
   budgetCharge: 1,
   vaultAdd: 2,
@@ -120,7 +122,7 @@ function negate(d: BudgetUsage): BudgetUsage {
 
 /**
  * Commits `writes`: with the store's `commit` if it has one (all or none); otherwise one operation each,
- * conditional writes first (rate hits, budget charges, vault tokens, then the approval write, of which a
+ * conditional writes first (history checks, rate hits, budget charges, vault tokens, then the approval write, of which a
  * decision makes at most one), undoing the rate hits and budget charges already made if a later conditional
  * write fails. A vault token issued before a failed approval write stays (it maps a value, it grants nothing).
  */
@@ -151,6 +153,11 @@ export async function commitWrites(store: AsyncStateStore, writes: readonly Stat
       case 'approvalSwap':
         ok = await store.approvalSwap(w.next, w.expected);
         break;
+      case 'historyUnchanged': {
+        const h = await store.history(w.session);
+        ok = h.length === w.length && JSON.stringify(h[h.length - 1]) === JSON.stringify(w.last);
+        break;
+      }
       case 'budgetAdd':
         await store.budgetAdd(w.key, w.delta);
         break;

@@ -72,6 +72,8 @@ export class SnapshotStore implements StateStore {
   readonly #approvals = new Map<string, ApprovalRecord>();
   readonly #latest = new Map<string, string>();
   readonly #vaults = new Map<string, SnapshotVault>();
+  /** The histories this run read from the cache, to re-check at commit. */
+  readonly #historyReads = new Map<string, readonly CallRecord[]>();
 
   constructor(cache: SnapshotCache) {
     this.#cache = cache;
@@ -101,7 +103,24 @@ export class SnapshotStore implements StateStore {
   history(session: string): readonly CallRecord[] {
     const own = this.#histories.get(session);
     if (own !== undefined) return own;
-    return (this.#get({ type: 'history', session }) as readonly CallRecord[] | undefined) ?? NO_CALLS;
+    const v = this.#get({ type: 'history', session }) as readonly CallRecord[] | undefined;
+    if (v === undefined) return NO_CALLS;
+    if (!this.#historyReads.has(session)) this.#historyReads.set(session, v);
+    return v;
+  }
+
+  /**
+   * The writes to commit: {@link writes}, preceded by a `historyUnchanged` check for every history this run
+   * read (so a sequence rule is not decided on a history another gateway has appended to meanwhile).
+   * Empty if the run wrote nothing: a decision that only reads needs no commit.
+   */
+  commitWrites(): StateWrite[] {
+    if (this.writes.length === 0 || this.#historyReads.size === 0) return this.writes;
+    const checks: StateWrite[] = [];
+    for (const [session, h] of this.#historyReads) {
+      checks.push({ type: 'historyUnchanged', session, length: h.length, last: h[h.length - 1] });
+    }
+    return [...checks, ...this.writes];
   }
 
   recordCall(session: string, call: CallRecord, max: number): void {
