@@ -157,7 +157,10 @@ export class RedisStateStore implements AsyncStateStore {
     });
   }
 
-  /** The last connection error the client reported, if any (for health checks and logs). */
+  /**
+   * The last error seen: a connection error the client reported, or a failed script call (timeout, not
+   * connected). Decisions say only "state store unavailable"; this says why (for health checks and logs).
+   */
   get lastError(): Error | undefined {
     return this.#lastError;
   }
@@ -204,10 +207,19 @@ export class RedisStateStore implements AsyncStateStore {
       return await this.client.evalsha(sha, keys.length, ...keys, ...argv);
     } catch (err) {
       if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
-        return this.client.eval(script, keys.length, ...keys, ...argv);
+        try {
+          return await this.client.eval(script, keys.length, ...keys, ...argv);
+        } catch (again) {
+          throw this.#failed(again);
+        }
       }
-      throw err;
+      throw this.#failed(err);
     }
+  }
+
+  #failed(err: unknown): unknown {
+    if (err instanceof Error) this.#lastError = err;
+    return err;
   }
 
   /** Before the first connection, waits for it (once); after it, fails fast while disconnected. */
