@@ -21,6 +21,8 @@ import type { ApprovalRecord, Approver, Decision, Policy } from '@writ/runtime';
 import type { Authenticator } from './auth.js';
 import { MemoryBackend, type ApprovalOutcome, type StateBackend } from './backend.js';
 import type { DecisionRecorder } from './evidence.js';
+import { DIGEST_HEADER, LOG_INDEX_HEADER } from './headers.js';
+import { answerClientError, approvalErrorStatus, STATUS_TEXT, statusError } from './http-errors.js';
 import { DEFAULT_MAX_DEPTH, deeperThan } from './json-depth.js';
 import { ServerMetrics, UNKNOWN_TOOL } from './metrics.js';
 import { PolicySlot, type ActivePolicy } from './policy-slot.js';
@@ -37,10 +39,7 @@ declare module 'fastify' {
   }
 }
 
-/** Header naming the active policy's digest on every response. */
-export const DIGEST_HEADER = 'writ-policy-digest';
-/** Header with the log index of a certified decision. */
-export const LOG_INDEX_HEADER = 'writ-log-index';
+export { DIGEST_HEADER, LOG_INDEX_HEADER } from './headers.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -75,36 +74,8 @@ export interface WritServer {
   close(): Promise<void>;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  406: 'Not Acceptable',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  414: 'URI Too Long',
-  415: 'Unsupported Media Type',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
 
 const STATUSES: ReadonlySet<string> = new Set(['pending', 'granted', 'rejected', 'expired', 'used']);
-
-function statusError(statusCode: number, message: string): Error & { statusCode: number } {
-  return Object.assign(new Error(message), { statusCode });
-}
-
-/** HTTP status of a refused approve/reject (the runtime reports refusals as sentences). */
-function approvalErrorStatus(error: string): number {
-  if (error.startsWith('no approval ')) return 404;
-  if (error.startsWith('state store unavailable')) return 503;
-  if (/none of the required roles|may not decide on its own call/.test(error)) return 403;
-  return 409;
-}
 
 /**
  * Builds the service (not listening: call `app.listen`, or `app.inject` in tests).
@@ -132,29 +103,7 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
     // Unknown members are errors (an approval action with an `approver` member must not be silently accepted).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     // Malformed HTTP (the parser's errors, before fastify sees a request): same shape as every other error.
-    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
-      if (err.code === 'ECONNRESET' || socket.destroyed) return;
-      if (err.code === 'HPE_CLOSED_CONNECTION') {
-        // Bytes after a `Connection: close` request: ignored. The request before them is still answered (the
-        // connection closes after its response); destroy only if nothing is in flight.
-        if ((socket as { _httpMessage?: unknown })._httpMessage == null) socket.destroy();
-        return;
-      }
-      const [code, reason] =
-        err.code === 'HPE_HEADER_OVERFLOW'
-          ? [431, 'the request headers are too large']
-          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? [408, 'the request took too long to arrive']
-            : [400, `malformed HTTP request (${err.code ?? 'parse error'})`];
-      const digest = slot.current.digest;
-      const body = JSON.stringify({ error: STATUS_TEXT[code] ?? 'Error', reason, policy_digest: digest });
-      if (socket.writable) {
-        socket.write(
-          `HTTP/1.1 ${code} ${STATUS_TEXT[code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${DIGEST_HEADER}: ${digest}\r\nConnection: close\r\n\r\n${body}`,
-        );
-      }
-      socket.destroy();
-    },
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, slot.current.digest),
     // Errors raised before routing (a malformed URL, an over-long parameter): same shape as every other error.
     frameworkErrors: (err, _req, rawReply) => {
       const reply = rawReply as unknown as FastifyReply;
