@@ -41,7 +41,8 @@ export class ServerMetrics {
     this.#approvals = new Counter({ name: 'writ_approval_actions_total', help: 'Approve and reject requests by outcome.', labelNames: ['action', 'outcome'], registers });
     this.#reloads = new Counter({ name: 'writ_policy_reloads_total', help: 'Policy reloads: swapped, unchanged, or refused.', labelNames: ['outcome'], registers });
     this.#info = new Gauge({ name: 'writ_policy_info', help: 'The policy being served (value 1).', labelNames: ['name', 'version', 'digest'], registers });
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'writ_' });
+    // Standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, …) so stock dashboards work.
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
   /** Counts a decision; `tool` must already be checked against the policy (or be {@link UNKNOWN_TOOL}). */

@@ -205,6 +205,7 @@ describe('health, metrics, OpenAPI', () => {
     expect(r.body).not.toContain('random-tool-name-123');
     expect(r.body).toContain('writ_decision_duration_seconds_count 4');
     expect(r.body).toContain(`writ_policy_info{name="serve-test",version="1.0.0",digest="${s.slot.current.digest}"} 1`);
+    expect(r.body).toMatch(/^process_cpu_seconds_total \d/m);
   });
 
   it('/openapi.json documents every route with its schemas', async () => {
