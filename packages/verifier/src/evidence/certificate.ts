@@ -258,20 +258,28 @@ export const certificateSchema = {
   },
 } as const;
 
-let validator: ValidateFunction | undefined;
+let validators: { whole: ValidateFunction; decision: ValidateFunction; policy: ValidateFunction; approval: ValidateFunction } | undefined;
 
-function validate(value: unknown): string | undefined {
-  if (validator === undefined) {
+function compiled(): NonNullable<typeof validators> {
+  if (validators === undefined) {
     const ajv = new Ajv({ allErrors: false, discriminator: true, strict: true, allowUnionTypes: true });
-    validator = ajv.compile(certificateSchema);
+    const member = (name: 'decision' | 'policy' | 'approval'): ValidateFunction => ajv.compile(certificateSchema.properties[name]);
+    validators = { whole: ajv.compile(certificateSchema), decision: member('decision'), policy: member('policy'), approval: member('approval') };
   }
-  if (validator(value)) return undefined;
-  const e = validator.errors?.[0];
-  return e === undefined ? 'does not match the certificate schema' : schemaMessage(e);
+  return validators;
 }
 
-function schemaMessage(e: ErrorObject): string {
-  const at = e.instancePath === '' ? 'certificate' : `certificate${e.instancePath.replace(/\//g, '.')}`;
+/** Checks a value against the certificate schema, or (`member`) one member's value against that member's schema. */
+function validate(value: unknown, member?: 'decision' | 'policy' | 'approval'): string | undefined {
+  const v = compiled()[member ?? 'whole'];
+  if (v(value)) return undefined;
+  const e = v.errors?.[0];
+  return e === undefined ? 'does not match the certificate schema' : schemaMessage(e, member === undefined ? '' : `/${member}`);
+}
+
+function schemaMessage(e: ErrorObject, prefix = ''): string {
+  const path = prefix + e.instancePath;
+  const at = path === '' ? 'certificate' : `certificate${path.replace(/\//g, '.')}`;
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':
@@ -285,7 +293,7 @@ function schemaMessage(e: ErrorObject): string {
     case 'discriminator':
       return `${at} has an unknown or missing type`;
     case 'pattern':
-      return e.instancePath === '/time' ? `${at} is not an RFC 3339 time` : `${at} is not a sha256:<64 hex digits> digest`;
+      return path === '/time' ? `${at} is not an RFC 3339 time` : `${at} is not a sha256:<64 hex digits> digest`;
     default:
       return `${at} ${e.message ?? e.keyword}`;
   }
@@ -363,18 +371,24 @@ export function certifyDecision(
   decision: Decision,
   options: CertificateOptions,
 ): { certificate: DecisionCertificate; bytes: Uint8Array } {
-  const certificate = build(request, decision, options);
+  const texts: MemberTexts = {};
+  const certificate = build(request, decision, options, texts);
   // Without caller data (request, verification) every member name is one of ours, written in canonical order,
   // and every value is JSON, so JSON.stringify writes the RFC 8785 form. Caller data may hold integer-like
   // member names, which JavaScript always enumerates first: canonicalJson checks and re-sorts.
   const callerData = 'request' in certificate || 'verification' in certificate;
-  return { certificate, bytes: utf8(callerData ? canonicalJson(certificate) : ownText(certificate)) };
+  return { certificate, bytes: utf8(callerData ? canonicalJson(certificate) : ownText(certificate, texts)) };
 }
 
-/** `JSON.stringify(cert)` for a certificate without caller data, with the policy member's text reused. */
-function ownText(cert: DecisionCertificate): string {
+/** Member texts `build` already made (to validate by text), for {@link ownText}. */
+interface MemberTexts {
+  decision?: string;
+}
+
+/** `JSON.stringify(cert)` for a certificate without caller data, with the member texts already made reused. */
+function ownText(cert: DecisionCertificate, texts: MemberTexts): string {
   let s = cert.approval !== undefined ? `{"approval":${JSON.stringify(cert.approval)},"decision":` : '{"decision":';
-  s += JSON.stringify(cert.decision);
+  s += texts.decision ?? JSON.stringify(cert.decision);
   s += ',"policy":';
   s += policyText(cert.policy);
   s += ',"request_digest":';
@@ -384,7 +398,8 @@ function ownText(cert: DecisionCertificate): string {
   return s + `,"type":${JSON.stringify(cert.type)}}`;
 }
 
-// The policy member is the same for every decision of a loaded policy: its text is kept for the last one seen.
+// The policy member is the same for every decision of a loaded policy: its text (and that it passed the
+// schema) is kept for the last one seen.
 let lastPolicy: { name: string; version: string; digest: string; text: string } | undefined;
 
 function policyText(p: DecisionCertificate['policy']): string {
@@ -395,7 +410,14 @@ function policyText(p: DecisionCertificate['policy']): string {
   return text;
 }
 
-function build(request: unknown, decision: Decision, options: CertificateOptions): DecisionCertificate {
+/**
+ * Decision members (as JSON text) that passed the schema. A policy's decisions repeat (the same rules give the
+ * same reasons), so most certificates skip validating their largest member; bounded, emptied when full.
+ */
+const validDecisions = new Set<string>();
+const VALID_DECISIONS_MAX = 4096;
+
+function build(request: unknown, decision: Decision, options: CertificateOptions, texts: MemberTexts = {}): DecisionCertificate {
   const digest = requestDigest(request);
   if (options.includeRequest === true && request instanceof Uint8Array) {
     throw new TypeError('includeRequest needs the request as a JSON value, not bytes');
@@ -420,11 +442,37 @@ function build(request: unknown, decision: Decision, options: CertificateOptions
     canonicalJson(options.verification); // throws TypeError on a non-JSON value
     cert['verification'] = sortedCopy(options.verification);
   }
-  // The schema; the other checks of parseCertificate hold by construction (rules, time, request digest) except
-  // this one.
-  const problem = validate(cert) ?? (decision.denial !== undefined && decision.effect !== 'deny' ? 'certificate.decision.denial is set on a decision that is not a deny' : undefined);
+  // The schema, member by member: `type`, `request_digest` and `time` are right by construction (formatTime
+  // checks a time given as text); the policy is checked once per distinct policy member, the decision once
+  // per distinct decision text. The other checks of parseCertificate hold by construction (rules, time,
+  // request digest) except the denial's.
+  const problem = schemaProblem(cert, texts) ?? (decision.denial !== undefined && decision.effect !== 'deny' ? 'certificate.decision.denial is set on a decision that is not a deny' : undefined);
   if (problem !== undefined) throw new EvidenceFormatError('malformed-certificate', problem);
   return cert as unknown as DecisionCertificate;
+}
+
+function schemaProblem(cert: Record<string, unknown>, texts: MemberTexts): string | undefined {
+  if ('request' in cert || 'verification' in cert) return validate(cert);
+  const policy = cert['policy'] as DecisionCertificate['policy'];
+  const last = lastPolicy;
+  if (last === undefined || last.name !== policy.name || last.version !== policy.version || last.digest !== policy.digest) {
+    const p = validate(policy, 'policy');
+    if (p !== undefined) return p;
+    policyText(policy);
+  }
+  if (cert['approval'] !== undefined) {
+    const p = validate(cert['approval'], 'approval');
+    if (p !== undefined) return p;
+  }
+  const text = JSON.stringify(cert['decision']);
+  texts.decision = text;
+  if (!validDecisions.has(text)) {
+    const p = validate(cert['decision'], 'decision');
+    if (p !== undefined) return p;
+    if (validDecisions.size >= VALID_DECISIONS_MAX) validDecisions.clear();
+    validDecisions.add(text);
+  }
+  return undefined;
 }
 
 /** A copy of a JSON value with object members in RFC 8785 order (non-JSON values are left for canonicalJson to refuse). */
@@ -571,7 +619,20 @@ function formatTime(time: Date | number | string): string {
     if (!RFC3339.test(time) || !Number.isFinite(Date.parse(time))) throw new TypeError(`time '${time}' is not an RFC 3339 time`);
     return time;
   }
-  const ms = typeof time === 'number' ? time : time.getTime();
-  if (!Number.isFinite(ms)) throw new TypeError('time is not a valid date');
-  return new Date(ms).toISOString();
+  const given = typeof time === 'number' ? time : time.getTime();
+  if (!Number.isFinite(given)) throw new TypeError('time is not a valid date');
+  const ms = Math.trunc(given) + 0; // a Date's time value (fractions dropped toward zero, no -0)
+  // Certificates made in the same second share the text up to the milliseconds.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond || lastSecondText === undefined) {
+    const iso = new Date(ms).toISOString();
+    if (iso.length !== 24) return iso; // years outside 0000–9999: no reuse
+    lastSecond = second;
+    lastSecondText = iso.slice(0, 20);
+  }
+  const milli = ms - second * 1000;
+  return `${lastSecondText}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
+
+let lastSecond = 0;
+let lastSecondText: string | undefined;

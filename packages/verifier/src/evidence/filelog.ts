@@ -133,6 +133,7 @@ const LOCK = 'LOCK';
 /** Names of the files in a log directory (see the module comment). */
 export const LOG_FILES = { entries: ENTRIES, checkpoint: CHECKPOINT, history: HISTORY, lock: LOCK } as const;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+const COPY_BLOCK = 256 * 1024;
 const openDirs = new Set<string>();
 
 /** Growable array of non-negative safe integers. */
@@ -183,6 +184,9 @@ export class FileLog {
   private checkpointWrites: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(size: number) => void>();
   private recovered: RecoveryReport | undefined;
+  /** The block queued entries are copied into, and the next free byte (see `copyOf`). */
+  private copyBlock = new Uint8Array(0);
+  private copyPos = 0;
   /** Read buffer of `readLeafHashes` (frames are read whole, only their trailers kept). */
   private scratch = new Uint8Array(16 * 1024);
 
@@ -318,7 +322,7 @@ export class FileLog {
       return Promise.reject(new LogError('entry-too-large', `entry of ${entry.length} bytes exceeds ${this.opts.maxEntryBytes}`));
     }
     return new Promise((resolvePromise, reject) => {
-      this.queue.push({ bytes: entry.slice(), resolve: resolvePromise, reject });
+      this.queue.push({ bytes: this.copyOf(entry), resolve: resolvePromise, reject });
       if (this.writer === undefined) this.writer = this.writeBatches();
     });
   }
@@ -454,6 +458,23 @@ export class FileLog {
       openDirs.delete(this.dir);
       await releaseLockFile(join(this.dir, LOCK));
     }
+  }
+
+  /**
+   * A copy of an entry to queue. Small entries are copied into a shared block (one allocation per 256 KiB
+   * instead of one per entry); queued copies live only until their batch is written.
+   */
+  private copyOf(entry: Uint8Array): Uint8Array {
+    const n = entry.length;
+    if (n > COPY_BLOCK / 16) return entry.slice();
+    if (this.copyBlock.length - this.copyPos < n) {
+      this.copyBlock = new Uint8Array(COPY_BLOCK);
+      this.copyPos = 0;
+    }
+    const copy = this.copyBlock.subarray(this.copyPos, this.copyPos + n);
+    copy.set(entry);
+    this.copyPos += n;
+    return copy;
   }
 
   /** How many queued appends go into the next batch: ≤ maxBatchEntries and about ≤ 8 MiB (at least one). */

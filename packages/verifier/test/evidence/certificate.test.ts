@@ -110,6 +110,35 @@ describe('makeCertificate', () => {
   });
 });
 
+describe('certificate times', () => {
+  it('`time` given as milliseconds or a Date is the Date\'s ISO text, in any order of calls (property)', () => {
+    const decision = DECISIONS['allow']!;
+    const ms = fc.oneof(fc.integer({ min: -62167219200000 - 5000, max: 253402300799999 + 5000 }), fc.double({ min: -1e13, max: 1e13, noNaN: true }), fc.constantFrom(0, -0, 999, 1000, 1001, -1, -1000, -1001));
+    fc.assert(
+      fc.property(fc.array(ms, { minLength: 1, maxLength: 8 }), (times) => {
+        for (const t of times) expect(makeCertificate(REFUND, decision, { time: t }).time).toBe(new Date(t).toISOString());
+        // The same second again, other milliseconds: the reused second's text.
+        const t0 = Math.trunc(times[0]!);
+        for (const d of [0, 1, 7, 42, 999]) {
+          const t = t0 - (((t0 % 1000) + 1000) % 1000) + d;
+          expect(makeCertificate(REFUND, decision, { time: new Date(t) }).time).toBe(new Date(t).toISOString());
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a decision that fails the schema is refused even after valid ones were certified', () => {
+    const good = DECISIONS['allow']!;
+    expect(() => certifyDecision(REFUND, good, { time: TIME })).not.toThrow();
+    const bad = { ...good, reasons: [{ ...good.reasons[0]!, kind: '' }] };
+    expect(() => certifyDecision(REFUND, bad, { time: TIME })).toThrow(/kind/);
+    const badPolicy = { ...good, policy: { ...good.policy, digest: 'sha256:xyz' } };
+    expect(() => certifyDecision(REFUND, badPolicy, { time: TIME })).toThrow(/digest/);
+    expect(() => certifyDecision(REFUND, good, { time: TIME })).not.toThrow();
+  });
+});
+
 describe('certificateBytes and parseCertificate', () => {
   it('bytes are the RFC 8785 form, and parse back to the same certificate (property)', () => {
     fc.assert(
