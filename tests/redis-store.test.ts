@@ -340,6 +340,36 @@ deny flow untrusted -> refund.note because "fetched text must not become a refun
     expect(await b.rateCount('k', 1000, 60_000)).toBe(1);
   });
 
+  it('sessionTtlMs: session state (history, vault, session budget) expires after its last write; an agent budget does not', async () => {
+    const text = `policy "ttl" version "1"
+role r
+agent "bot" roles [r]
+tool send(to: string)
+tool lookup(q: string)
+allow send
+allow lookup
+deny send when called lookup where (prior.q == "blocked") because "no"
+budget per session calls 100
+budget per agent calls 100
+post lookup redact pii in result
+`;
+    const policy = loadPolicy(compile([{ file: 'policy.writ', text }]).artifact!);
+    const base = fresh();
+    const state = new RedisStateStore({ url: server.url, prefix: base.prefix, sessionTtlMs: 60_000 });
+    stores.push(state);
+    expect(() => new RedisStateStore({ url: server.url, sessionTtlMs: -1 })).toThrow(RangeError);
+    const ctx = { session: 'ttl1' };
+    expect((await policy.decideAsync({ agent: { id: 'bot' }, tool: 'lookup', args: { q: 'x' }, context: ctx }, { state })).effect).toBe('allow');
+    await policy.checkResultAsync({ agent: { id: 'bot' }, tool: 'lookup', args: { q: 'x' }, context: ctx }, 'ana@example.com', { state });
+    const keys = (await state.client.keys(`${state.prefix}*`)).sort();
+    const ttls = Object.fromEntries(await Promise.all(keys.map(async (k) => [k.slice(state.prefix.length).replace(/\|.*\|/, '|…|'), await state.client.pttl(k)] as const)));
+    const expiring = Object.entries(ttls).filter(([, t]) => t > 0).map(([k]) => k).sort();
+    const forever = Object.entries(ttls).filter(([, t]) => t === -1).map(([k]) => k).sort();
+    expect(expiring).toEqual(['b:budget|…|ttl1', 'h:ttl1', 'v:ttl1', 'vv:ttl1']);
+    expect(forever).toEqual(['b:budget|…|bot']);
+    for (const k of expiring) expect(ttls[k]).toBeLessThanOrEqual(60_000);
+  });
+
   it('recovers from a flushed script cache (EVALSHA NOSCRIPT falls back to EVAL)', async () => {
     const s = fresh();
     expect(await s.rateHit('k', 1, 10, 5)).toBe(true);

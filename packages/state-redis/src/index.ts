@@ -43,6 +43,12 @@ export interface RedisStateStoreOptions {
   commandTimeoutMs?: number;
   /** Milliseconds the first command waits for the initial connection. Default 2000. */
   connectTimeoutMs?: number;
+  /**
+   * Milliseconds after its last write that a session's state expires: its history, taint sets, redaction
+   * vault and session-scoped budgets (`budget per session`). Default: never (as in memory). With a TTL, a
+   * session idle for longer starts afresh (its budget too), so choose it longer than any session lives.
+   */
+  sessionTtlMs?: number;
 }
 
 const STANDARD_TOKEN = /^<([A-Z0-9_]{1,64})_(\d{1,9})>$/;
@@ -99,7 +105,8 @@ function parseRecord(s: unknown): ApprovalRecord | undefined {
  * compare-and-set compares), `ad:<args digest>` the latest record id for a call, `al` record ids oldest
  * first, `v:<session>` / `vv:<session>` redaction vault (JSON token → JSON text, `KIND:`JSON text → JSON
  * token). Key parts that are not well-formed UTF-16 are stored as U+0001 + their JSON (one to one). Budgets,
- * histories, taint, approvals and vaults do not expire.
+ * histories, taint, approvals and vaults do not expire, unless `sessionTtlMs` is set: then a session's
+ * history, taint, vault and session-scoped budgets expire that long after their last write.
  *
  * Clocks: each decision uses its gateway's clock (or `options.now`). A rate-limit window counts every hit
  * stamped at or after `now − window`, including hits stamped *later* than `now` by a gateway whose clock
@@ -120,6 +127,7 @@ export class RedisStateStore implements AsyncStateStore {
   readonly #owned: boolean;
   readonly #approvalPrefix: string;
   readonly #connectTimeoutMs: number;
+  readonly #sessionTtl: string | undefined;
   #everReady: boolean;
   #lastError: Error | undefined;
   #rateSeq = 0;
@@ -129,6 +137,9 @@ export class RedisStateStore implements AsyncStateStore {
     this.prefix = options.prefix ?? 'writ:';
     this.#approvalPrefix = `${this.prefix}a:`;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
+    const ttl = options.sessionTtlMs;
+    if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0)) throw new RangeError('sessionTtlMs must be a positive integer of milliseconds');
+    this.#sessionTtl = ttl === undefined ? undefined : String(ttl);
     if (options.client !== undefined) {
       this.client = options.client;
       this.#owned = false;
@@ -279,8 +290,37 @@ export class RedisStateStore implements AsyncStateStore {
   async #commit(writes: readonly Write[]): Promise<{ conflict: number; before: BudgetUsage }> {
     const keys = new Keys();
     const enc = writes.map((w) => this.#encodeWrite(w, keys));
+    if (this.#sessionTtl !== undefined) this.#expireSessions(writes, keys, enc);
     const raw = (await this.#eval(COMMIT, COMMIT_SHA, keys.list, enc)) as [number, string, string, string];
     return { conflict: Number(raw[0]), before: usageOf(raw[1], raw[2], raw[3]) };
+  }
+
+  /** Appends a TTL for every session-scoped key the writes touch. */
+  #expireSessions(writes: readonly Write[], keys: Keys, enc: Encoded[]): void {
+    const ttl = this.#sessionTtl!;
+    const touched = new Set<string>();
+    for (const w of writes) {
+      switch (w.type) {
+        case 'recordCall':
+          touched.add(this.#key('h', w.session));
+          break;
+        case 'taintAdd':
+          touched.add(this.#taintKey(w.session, w.label));
+          break;
+        case 'vaultAdd':
+          touched.add(this.#key('v', w.session));
+          touched.add(this.#key('vv', w.session));
+          break;
+        case 'budgetCharge':
+        case 'budgetAdd':
+          // Engine budget keys are `budget|<id>|<scope>|<value>`.
+          if (w.key.split('|')[2] === 'session') touched.add(this.#key('b', w.key));
+          break;
+        default:
+          break;
+      }
+    }
+    for (const k of touched) enc.push(['x', keys.ref(k), ttl]);
   }
 
   #encodeWrite(w: Write, keys: Keys): Encoded {

@@ -68,7 +68,7 @@ return out
  * `H k length lastJson` (writes nothing) if the history still has `length` calls and ends with `lastJson`.
  * Unconditional: `B k dc dt dm` budget add; `h k json max` history append (trimmed to the last `max`);
  * `t k kSeq cap member…` taint add (re-adding moves a member to the newest; trimmed to `cap`);
- * `u k at` rate undo (removes one hit at `at`).
+ * `u k at` rate undo (removes one hit at `at`); `x k ttlMs` sets a key's TTL (session state, when configured).
  *
  * Every check runs before any write: all or nothing. Returns `{conflict, c, t, m}`: `conflict` is the
  * 1-based index of the first write whose check failed (0: all applied), and `c t m` the usage before the
@@ -163,6 +163,8 @@ for _, s in ipairs(starts) do
     if card > cap then redis.call('ZREMRANGEBYRANK', key, 0, card - cap - 1) end
   elseif t == 'H' then
     -- a check only
+  elseif t == 'x' then
+    redis.call('PEXPIRE', key, ARGV[a + 1])
   elseif t == 'u' then
     local m = redis.call('ZRANGEBYSCORE', key, ARGV[a + 1], ARGV[a + 1], 'LIMIT', 0, 1)
     if #m > 0 then redis.call('ZREM', key, m[1]) end
