@@ -326,6 +326,18 @@ deny flow untrusted -> refund.note because "fetched text must not become a refun
     expect((await gw2.history('s')).map((c) => c.tool)).toEqual(['lookup']);
   });
 
+  it('40 parallel calls in one session on a sequence policy all get decided (conflicting commits take turns)', async () => {
+    const policy = loadPolicy(compileCase('sequences'));
+    const base = fresh();
+    const gws = [base, ...[1, 2, 3].map(() => new RedisStateStore({ url: server.url, prefix: base.prefix }))];
+    stores.push(...gws.slice(1));
+    const call = (tool: string) => ({ agent: { id: 'a' }, tool, args: { customer: 'c1' }, context: { session: 'p' } });
+    expect((await policy.decideAsync(call('lookup'), { state: base, now: START })).effect).toBe('allow');
+    const ds = await Promise.all(Array.from({ length: 40 }, (_, i) => policy.decideAsync(call('export'), { state: gws[i % 4]!, now: START + 1 })));
+    expect(ds.map((d) => d.effect)).toEqual(ds.map(() => 'allow'));
+    expect(await base.history('p')).toHaveLength(41);
+  });
+
   it('prefixes isolate stores; clear() removes only its own keys; rate keys expire', async () => {
     const a = fresh();
     const b = fresh();

@@ -178,7 +178,7 @@ export class Policy {
    * are fetched in one batch (more batches if a rerun reaches new reads), and its writes are committed
    * together, each conditional write (rate-limit hit, budget charge, approval create or swap) re-checked
    * atomically, so concurrent gateways never overshoot a limit or a budget; a commit that loses to a
-   * concurrent decision is redone on fresh values (at most `maxConflicts` times, default 8, then a deny
+   * concurrent decision is redone on fresh values (at most `maxConflicts` times, default 16, with a growing random pause; then a deny
    * `"state store busy: …"`). A decision that needs no state never touches the store.
    *
    * Never rejects. If the store fails (unreachable, timed out), a decision that needs state is a

@@ -12,7 +12,10 @@ import type { BudgetUsage } from './store.js';
 export interface SnapshotRunOptions {
   /** Most fetch rounds for reads discovered while deciding (each rerun may reach new reads). Default 16. */
   maxFetches?: number;
-  /** Most commits that lose to a concurrent decision before giving up. Default 8. */
+  /**
+   * Most commits that lose to a concurrent decision before giving up. Default 16. From the second conflict
+   * on, the decision first pauses a random time below 2^(k−2) ms (at most 64 ms).
+   */
   maxConflicts?: number;
 }
 
@@ -37,7 +40,7 @@ export async function runOnSnapshot<T>(
   options?: SnapshotRunOptions,
 ): Promise<SnapshotRun<T>> {
   const maxFetches = options?.maxFetches ?? 16;
-  const maxConflicts = options?.maxConflicts ?? 8;
+  const maxConflicts = options?.maxConflicts ?? 16;
   const cache: SnapshotCache = new Map();
   let fetches = 0;
   let conflicts = 0;
@@ -63,6 +66,9 @@ export async function runOnSnapshot<T>(
     }
     if (result.ok) return { kind: 'done', value, attempts: attempt };
     if (++conflicts > maxConflicts) return { kind: 'busy', conflicts };
+    // Decisions that keep colliding (parallel calls in one session appending to its history) take turns:
+    // a random pause that doubles with each conflict (full jitter), from the second one on.
+    if (conflicts > 1) await pause(Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** (conflicts - 2)));
     const reads = [...cache.values()].map((e) => e.read);
     cache.clear();
     try {
@@ -71,6 +77,13 @@ export async function runOnSnapshot<T>(
       return { kind: 'unavailable', error };
     }
   }
+}
+
+/** Longest pause between two attempts of one decision, in ms. */
+const MAX_BACKOFF_MS = 64;
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function fetchInto(store: AsyncStateStore, reads: StateRead[], cache: SnapshotCache): Promise<void> {
