@@ -5,6 +5,8 @@
  */
 import type { ApprovalRecord } from '../decision/types.js';
 import type { TokenVault } from '../detectors/index.js';
+import type { AsyncStateStore } from './async.js';
+import type { SnapshotStore } from './snapshot.js';
 
 /** One allowed call in a session's history (sequences: `called …`). */
 export interface CallRecord {
@@ -47,8 +49,9 @@ export type TaintValue = string | number;
  * **This is the seam for a shared store.** {@link MemoryStateStore} is the embedded default (one process);
  * a store shared by several gateway processes (Redis) implements the same operations, each of which is
  * designed to be *one atomic operation* on the shared store (a single command or a short server-side
- * script): the engine never needs a lock spanning two calls. In v0 the interface is synchronous; an
- * asynchronous variant will mirror it operation for operation.
+ * script): the engine never needs a lock spanning two calls. The engine reads and writes this synchronous
+ * interface; a store reached over the network implements {@link AsyncStateStore}, its asynchronous mirror,
+ * and `Policy.decideAsync` runs the engine on a per-decision snapshot of it ({@link SnapshotStore}).
  *
  * Keys are opaque strings built by the engine (`rate|<limit id>|<scope>|<value>`,
  * `budget|<budget id>|<scope>|<value>`); sessions are the request's `context.session`. Writes that belong
