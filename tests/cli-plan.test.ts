@@ -56,13 +56,31 @@ describe('writ plan', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^plan examples\/customer-support\/plans\/benign\.json: 4 step\(s\), policy customer-support@1\.0\.0 sha256:/);
     expect(lines[1]).toMatch(/^ {2}steps\[0\] lookup_order +allow +examples\/customer-support\/policy\.writ:27 /);
-    expect(lines[3]).toMatch(/^ {2}steps\[2\] issue_refund +pending_approval +examples\/customer-support\/policy\.writ:33 /);
+    expect(lines[2]).toMatch(/^ {2}steps\[1\] fetch_web_page +allow +examples\/customer-support\/policy\.writ:64 /);
+    expect(lines[4]).toMatch(/^ {2}steps\[3\] issue_refund +pending_approval +examples\/customer-support\/policy\.writ:33 /);
     expect(r.stdout).toContain('needs 1 × finance_lead; assumed granted for the later steps');
-    expect(lines.at(-1)).toBe('admissible after approvals at steps [2]');
+    expect(lines.at(-1)).toBe('admissible after approvals at steps [3]');
   });
 
-  it('malicious plan: depends with a JSON counterexample, then inadmissible; exit 1', async () => {
+  it('malicious plan: a refund amount from a fetched web page is denied by the taint flow; exit 1', async () => {
     const r = await writ(['plan', '--policy', cs, `${cs}/plans/malicious.json`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/steps\[1\] fetch_web_page +allow +examples\/customer-support\/policy\.writ:64 /);
+    expect(r.stdout).toMatch(
+      /steps\[2\] issue_refund +deny +examples\/customer-support\/policy\.writ:31 +a refund amount must not come from a fetched web page \[unknown: amount \(untrusted_web\)\]/,
+    );
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
+      'inadmissible: steps[2] issue_refund is denied for every value of its unknowns: a refund amount must not come from a fetched web page (policy.writ:31)',
+    );
+    const j = JSON.parse((await writ(['plan', '--policy', cs, `${cs}/plans/malicious.json`, '--json'])).stdout);
+    expect(j).toMatchObject({ verdict: 'inadmissible', at: 2, internal_errors: [] });
+    expect(j.steps[2]).toMatchObject({ verdict: 'deny', method: 'smt', unknowns: ['amount'], labels: { amount: ['untrusted_web'] }, rule: 'policy.writ:31' });
+    expect(j.steps[2].decision.reasons[0].kind).toBe('flow');
+  });
+
+  it('a plan that may refund more than $500: depends with a JSON counterexample, then inadmissible; exit 1', async () => {
+    const r = await writ(['plan', '--policy', cs, `${cs}/plans/refund-from-lookup.json`]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/steps\[1\] issue_refund +depends +examples\/customer-support\/policy\.writ:35 +refunds above \$500 are never automated \[unknown: amount\]/);
     const cex = /counterexample: (\{.*\}) -> runtime: deny\n/.exec(r.stdout);
@@ -75,10 +93,10 @@ describe('writ plan', () => {
   });
 
   it('--json: the report for machines, with the counterexample and the runtime decision', async () => {
-    const r = await writ(['plan', '--policy', cs, `${cs}/plans/malicious.json`, '--json']);
+    const r = await writ(['plan', '--policy', cs, `${cs}/plans/refund-from-lookup.json`, '--json']);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ plan: `${cs}/plans/malicious.json`, verdict: 'inadmissible', at: 2, approvals: [], internal_errors: [] });
+    expect(j).toMatchObject({ plan: `${cs}/plans/refund-from-lookup.json`, verdict: 'inadmissible', at: 2, approvals: [], internal_errors: [] });
     expect(j.steps.map((s: { verdict: string }) => s.verdict)).toEqual(['allow', 'depends', 'deny']);
     expect(j.steps[1]).toMatchObject({ method: 'smt', unknowns: ['amount'], rule: 'policy.writ:35', counterexample: { agrees: true, decision: { effect: 'deny' } } });
     expect(j.steps[2]).toMatchObject({ method: 'runtime', rule: 'policy.writ:48', at: `${cs}/policy.writ:48` });
@@ -171,7 +189,7 @@ describe('writ plan', () => {
     expect((await writ(['keygen', '--name', 'example.com/plan-log', '--out', keys])).code).toBe(0);
     const log = path.join(tmp, 'log');
     const bundle = path.join(tmp, 'plan-bundle.json');
-    const r = await writ(['plan', '--policy', cs, `${cs}/plans/malicious.json`, '--certify', '--log', log, '--key', `${keys}.key`, '--bundle', bundle]);
+    const r = await writ(['plan', '--policy', cs, `${cs}/plans/refund-from-lookup.json`, '--certify', '--log', log, '--key', `${keys}.key`, '--bundle', bundle]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`certified: entry 0 of log ${log} (tree size 1); bundle: ${bundle}\n`);
     const b = JSON.parse(readFileSync(bundle, 'utf8'));

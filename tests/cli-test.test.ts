@@ -131,8 +131,8 @@ describe('writ test (end to end)', () => {
     const examples = readdirSync(path.join(repo, 'examples'), { withFileTypes: true }).filter((d) => d.isDirectory() && readdirSync(path.join(repo, 'examples', d.name)).some((f) => f.endsWith('.writ')));
     for (const d of examples) expect(readdirSync(path.join(repo, 'examples', d.name)).some((f) => f.endsWith('.test.yaml')), d.name).toBe(true);
     expect(rep.coverage!.length).toBe(examples.length);
-    // Every rule of customer-support's artifact is in the list (rules, limits: 11 + 1).
-    expect(rep.coverage!.find((c) => c.policy.name === 'customer-support')!.rules.total).toBe(12);
+    // Every rule of customer-support's artifact is in the list (rules, flows, limits: 12 + 2 + 1).
+    expect(rep.coverage!.find((c) => c.policy.name === 'customer-support')!.rules.total).toBe(15);
   });
 
   it('a wrong expectation fails (exit 1) naming the suite file:line, expected and actual, and the deciding rule', () => {
@@ -239,21 +239,21 @@ describe('writ test (end to end)', () => {
     const one = suite('one', `policy: ${cs}\ncases:\n  - name: a small refund\n    request: { agent: { id: refund-agent }, tool: issue_refund, args: { order_id: O-1, amount: 25, reason: x } }\n    expect: allow\n`);
     const r = writ(['test', one, '--coverage']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/coverage customer-support@1\.0\.0: rules 1\/12 \(8\.3%\)/);
+    expect(r.stdout).toMatch(/coverage customer-support@1\.0\.0: rules 1\/15 \(6\.6%\)/);
     expect(r.stdout).toMatch(/rule not exercised +examples\/customer-support\/policy\.writ:36:1 +deny: deny issue_refund when args\.amount <= 0 USD/);
     expect(r.stdout).toMatch(/rule not exercised +examples\/customer-support\/policy\.writ:37:1 +limit: limit issue_refund 20 per 1h per agent/);
     // args.amount <= 100 USD (line 32, column 52) was true for $25 and never false.
     expect(r.stdout).toMatch(/clause never false +examples\/customer-support\/policy\.writ:32:52 +args\.amount <= 100 USD/);
     const gated = writ(['test', one, '--min-coverage', '50']);
     expect(gated.code).toBe(1);
-    expect(gated.stdout).toContain('coverage below the gate: customer-support rules 8.3% < 50%');
+    expect(gated.stdout).toContain('coverage below the gate: customer-support rules 6.6% < 50%');
     expect(writ(['test', 'examples', '--min-coverage', 'clauses=100']).code).toBe(1);
     // In JUnit, the gate is a test case per policy, failing below it with the unexercised rules listed.
     const junit = writ(['test', one, '--min-coverage', '50', '--reporter', 'junit']);
     expect(junit.code).toBe(1);
     const gateCase = checkXml(junit.stdout).elements.filter((e) => e.name === 'testcase' && e.attrs['classname'] === 'coverage');
     expect(gateCase.map((e) => e.attrs['name'])).toEqual(['customer-support rules coverage >= 50%']);
-    expect(junit.stdout).toContain('<failure message="rules coverage 8.3% &lt; 50%"');
+    expect(junit.stdout).toContain('<failure message="rules coverage 6.6% &lt; 50%"');
     expect(junit.stdout).toContain('examples/customer-support/policy.writ:37:1 limit: limit issue_refund 20 per 1h per agent');
     expect(writ(['test', 'examples', '--min-coverage', 'lots']).code).toBe(2);
   });

@@ -11,7 +11,7 @@ afterAll(() => shutdown());
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 
-async function check(example: string, which: 'benign' | 'malicious'): Promise<PlanReport> {
+async function check(example: string, which: 'benign' | 'malicious' | 'refund-from-lookup'): Promise<PlanReport> {
   const dir = path.join(repo, 'examples', example);
   const r = compile([{ file: 'policy.writ', text: readFileSync(path.join(dir, 'policy.writ'), 'utf8') }]);
   const artifact = r.artifact as Artifact;
@@ -25,14 +25,23 @@ const verdicts = (r: PlanReport) => r.steps.map((s) => s.verdict);
 const rule = (r: PlanReport, i: number) => r.steps[i]!.decision?.reasons[0]?.rule;
 
 describe('customer-support', () => {
-  it('benign: admissible after the finance lead approves the $250 refund', async () => {
+  it('benign: reading a web page is allowed; admissible after the finance lead approves the $250 refund', async () => {
     const r = await check('customer-support', 'benign');
-    expect(r).toMatchObject({ verdict: 'admissible', approvals: [2] });
-    expect(verdicts(r)).toEqual(['allow', 'allow', 'pending_approval', 'allow']);
+    expect(r).toMatchObject({ verdict: 'admissible', approvals: [3] });
+    expect(verdicts(r)).toEqual(['allow', 'allow', 'allow', 'pending_approval']);
   });
 
-  it('malicious: the refund amount from a lookup may exceed $500, and the export after a refund is denied', async () => {
+  it('malicious: a refund amount taken from the fetched page is denied for every value by the taint flow', async () => {
     const r = await check('customer-support', 'malicious');
+    expect(verdicts(r)).toEqual(['allow', 'allow', 'deny']);
+    expect(r.steps[2]!.labels).toEqual({ amount: ['untrusted_web'] });
+    expect(r).toMatchObject({ verdict: 'inadmissible', at: 2 });
+    expect(r.steps[2]!.decision!.reasons[0]).toMatchObject({ kind: 'flow', message: 'a refund amount must not come from a fetched web page' });
+    expect(rule(r, 2)).toBe('policy.writ:31');
+  });
+
+  it('refund-from-lookup: the amount from a lookup may exceed $500, and the export after a refund is denied', async () => {
+    const r = await check('customer-support', 'refund-from-lookup');
     expect(verdicts(r)).toEqual(['allow', 'depends', 'deny']);
     const cex = r.steps[1]!.counterexample!;
     expect(cex.decision.effect).toBe('deny');
