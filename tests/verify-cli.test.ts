@@ -191,7 +191,7 @@ describe('writ diff', () => {
   it('a version is equivalent to itself', async () => {
     const r = await writ(['diff', 'examples/customer-support', 'examples/customer-support', '--json']);
     const rep = JSON.parse(r.stdout) as { tools: Array<{ verdict: string }> };
-    expect(rep.tools.length).toBe(7);
+    expect(rep.tools.length).toBe(8);
     expect(new Set(rep.tools.map((t) => t.verdict))).toEqual(new Set(['equivalent']));
   });
 });
