@@ -48,6 +48,8 @@ import { makeReason } from './reasons.js';
 
 /** Rule sets with at most this many rules are scanned linearly. */
 export const LINEAR_MAX = 4;
+/** Numeric dimensions with at most this many keys are searched by a forward scan. */
+const LINEAR_KEYS = 16;
 /** At most this many dimensions are indexed per rule set. */
 const MAX_DIMS = 8;
 /** A numeric dimension whose prefix bitsets would take more 32-bit words than this is not indexed. */
@@ -459,7 +461,8 @@ export interface IndexShared {
  *   [6] prefix dimensions, [7 .. 7+R) per role ordinal, its bitset or 0 for none (R = 0 when roles are not
  *   indexed),
  *   per string dimension: slot, key count K, first key in `strKeys`, other bitset, absent bitset, K bitsets,
- *   per prefix dimension: slot, key count K, first key in `strKeys`, no-key bitset, K bitsets,
+ *   per prefix dimension: slot, key count K, first key in `strKeys`, no-key bitset, K bitsets, K first code
+ *   units (0x10000 for the empty literal),
  *   per numeric dimension: slot, negate (0/1), prefix bitset, key count, first key in `numKeys`.
  * The numeric keys follow the bitsets in the same buffer.
  */
@@ -537,7 +540,7 @@ export class RuleIndex {
     if (roleBits !== null) for (const o of shared.roleIndex.values()) roleCount = Math.max(roleCount, o + 1);
     let headerLength = M_ROLES + roleCount;
     for (const d of strDims) headerLength += 5 + d.keys.length;
-    for (const d of preDims) headerLength += 4 + d.keys.length;
+    for (const d of preDims) headerLength += 4 + 2 * d.keys.length;
     headerLength += 5 * numDims.length;
     const words = this.words;
     const data = store.done();
@@ -558,7 +561,7 @@ export class RuleIndex {
       strKeys.push(...d.keys);
     }
     for (const d of preDims) {
-      meta.push(d.slot, d.keys.length, strKeys.length, at(d.none), ...d.offsets.map(at));
+      meta.push(d.slot, d.keys.length, strKeys.length, at(d.none), ...d.offsets.map(at), ...d.keys.map((k) => (k === '' ? EMPTY_FIRST : k.charCodeAt(0))));
       strKeys.push(...d.keys);
     }
     const numKeys: number[] = [];
@@ -590,6 +593,8 @@ export class RuleIndex {
 }
 
 const EMPTY_BITS = new Uint32Array(0);
+/** The first code unit stored for the empty prefix literal (which every string starts with). */
+const EMPTY_FIRST = 0x10000;
 const EMPTY_KEYS = new Float64Array(0);
 
 /**
@@ -837,21 +842,24 @@ export function candidatesOf(ix: RuleIndex, c: EvalCtx): Candidates | null {
     at += 5 + count;
   }
   for (let i = 0, n = meta[M_NPRE] as number; i < n; i++) {
-    // slot, key count, first key, no-key bitset, bitset per key (longest key first: the first one `v` starts with)
+    // slot, key count, first key, no-key bitset, bitset per key (longest key first: the first one `v` starts
+    // with), first code unit per key (compared before the string)
     const v = vals[meta[at] as number];
     const count = meta[at + 1] as number;
     let b = meta[at + 3] as number;
     if (typeof v === 'string') {
       const keys = ix.strKeys;
+      const c0 = v.length > 0 ? v.charCodeAt(0) : -1;
       for (let j = 0, k = meta[at + 2] as number; j < count; j++, k++) {
-        if (v.startsWith(keys[k]!)) {
+        const f = meta[at + 4 + count + j] as number;
+        if ((f === c0 || f === EMPTY_FIRST) && v.startsWith(keys[k]!)) {
           b = meta[at + 4 + j] as number;
           break;
         }
       }
     }
     s.ands[nAnd++] = b;
-    at += 4 + count;
+    at += 4 + 2 * count;
   }
   const numKeys = ix.numKeys;
   for (let i = 0, n = meta[M_NNUM] as number; i < n; i++) {
@@ -863,12 +871,18 @@ export function candidatesOf(ix: RuleIndex, c: EvalCtx): Candidates | null {
       let lo = meta[at + 4] as number;
       let len = meta[at + 3] as number;
       const first = lo;
-      while (len > 0) {
-        const half = len >>> 1;
-        const mid = lo + half;
-        const below = (numKeys[mid] as number) < x;
-        lo = below ? mid + 1 : lo;
-        len = below ? len - half - 1 : half;
+      if (len <= LINEAR_KEYS) {
+        // A few keys: a forward scan (predictable branches, consecutive doubles) beats halving.
+        const end = lo + len;
+        while (lo < end && (numKeys[lo] as number) < x) lo++;
+      } else {
+        while (len > 0) {
+          const half = len >>> 1;
+          const mid = lo + half;
+          const below = (numKeys[mid] as number) < x;
+          lo = below ? mid + 1 : lo;
+          len = below ? len - half - 1 : half;
+        }
       }
       admitted = lo - first;
     }
