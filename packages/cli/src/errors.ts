@@ -1,6 +1,7 @@
 /**
  * Exit codes and the error type for user mistakes (printed as one line, never with a stack trace).
  */
+import type { Diagnostic } from '@writ/compiler';
 
 /** Documented in `writ --help`. */
 export const EXIT = {
@@ -24,5 +25,17 @@ export class UserError extends Error {
   ) {
     super(message);
     this.name = 'UserError';
+  }
+}
+
+/** Thrown when the policy has compile errors; carries them for rendering. */
+export class PolicyCompileError extends UserError {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    readonly root: string,
+    /** Source text per span file name, for excerpts. */
+    readonly texts: ReadonlyMap<string, string>,
+  ) {
+    super(`the policy has ${diagnostics.filter((d) => d.severity === 'error').length} error(s); run \`writ check\` for details`, EXIT.policy);
   }
 }

@@ -14,28 +14,6 @@ export interface DiffCommandOptions {
   timeout?: string;
 }
 
-export const DIFF_HELP = `
-For each tool of either version, over every request and every state:
-  equivalent        no request is decided differently
-  more permissive   some request ranks higher under <new> (deny < pending_approval < allow), none lower
-  less permissive   some request ranks lower under <new>, none higher
-  incomparable      both; or the request itself means different things to the two versions
-                    (a parameter's type changed, an agent's roles changed, …), with the reason
-  added / removed   the tool exists in one version only
-Every difference comes with a witness: a request and state, decided by both versions' runtimes.
-
-diff reports, it does not judge: the exit code is 0 whatever the verdicts.
-Exit codes:
-  0   the report was printed
-  2   usage error
-  3   a policy did not compile, an artifact was refused, or it cannot be encoded exactly
-  70  internal error (e.g. a runtime and its SMT encoding disagree on a witness)
-
-Examples:
-  writ diff old/ examples/customer-support
-  writ diff old.json new.json --json
-`;
-
 const VERDICT_TEXT: Record<ToolDiff['verdict'], string> = {
   equivalent: 'equivalent',
   more_permissive: 'more permissive',

@@ -4,7 +4,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatSource, type Diagnostic } from '@writ/compiler';
-import type { Command } from 'commander';
 import { EXIT, UserError } from '../errors.js';
 import { listWritFiles } from '../io/policy-files.js';
 import { diagnosticsJson, renderDiagnostic } from '../render/diagnostics.js';
@@ -19,28 +18,6 @@ interface FileOutcome {
   file: string;
   changed: boolean;
   diagnostics: Diagnostic[];
-}
-
-export const FMT_HELP = `
-Formats every .writ file named (directories are searched recursively) in one canonical layout, keeping
-every comment. Formatting only moves white space: the compiled policy is the same. A file with syntax
-errors is left as it is and its errors are reported. '-' formats standard input to standard output.
-
-Exit codes: 0 done (with --check: nothing to change); 1 with --check some file would change, or a file
-has syntax errors; 2 usage error.
-`;
-
-/** Registers `writ fmt`. */
-export function registerFmtCommand(p: Command, setCode: (code: number) => void): void {
-  p.command('fmt')
-    .description('format .writ files in place (canonical layout, comments kept); --check lists files that would change')
-    .argument('<paths...>', ".writ files or directories (all .writ files inside), or '-' for standard input")
-    .option('--check', 'change nothing; list the files that would change and exit 1 if any')
-    .option('--json', 'print the outcome as JSON')
-    .addHelpText('after', FMT_HELP)
-    .action((paths: string[], o: FmtOptions) => {
-      setCode(runFmt(paths, o));
-    });
 }
 
 /** Runs `writ fmt`; returns the exit code. */

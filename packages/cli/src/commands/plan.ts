@@ -4,7 +4,6 @@
  * certifies the verdict in the evidence log.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import type { Decision } from '@writ/runtime';
 import {
   bundleJson,
@@ -46,55 +45,6 @@ export const PLAN_EXIT = {
   invalid: EXIT.policy,
   internal: EXIT.internal,
 } as const;
-
-export const PLAN_HELP = `
-A plan is JSON: the agent, optionally the context (session, declared fields, labels), the time and the
-session's state before the first step (history, budgets used, rate-limit hits), and the steps:
-  { "agent": { "id": "refund-agent" },
-    "steps": [ { "tool": "web_fetch", "args": { "url": "https://example.com/order" } },
-               { "tool": "issue_refund", "args": { "order_id": { "$unknown": "string" },
-                 "amount": { "$ref": "steps[0].result.amount" }, "reason": "refund" } } ] }
-An argument is a JSON value, {"$unknown": "<type>"} (any value of that type), or {"$ref":
-"steps[i].result.<path>"} (an earlier step's result: unknown, and carrying that tool's result labels, so
-\`deny flow L -> tool.param\` applies).
-
-Each step's verdict: allow, deny, pending_approval, or depends (denied for some values of its unknowns:
-a counterexample is shown, replayed through the runtime). Steps with only concrete arguments are decided
-by the runtime; the others by Z3 with the plan's state so far. Rate limits, budgets, history (\`called\`)
-and taint accumulate across steps: an allowed step ran; a pending_approval step is assumed approved, then
-ran; a depends step is assumed to run with values the policy allows; a denied step leaves no state.
-
-Exit codes:
-  0   admissible (possibly after approvals, which are listed)
-  1   inadmissible at some step, or some step depends on values not known yet
-  2   a solver query gave no answer in time (--timeout); or a usage error
-  3   the policy did not compile, the plan is malformed (the JSON path is named), or a step needs a
-      construct the verifier cannot encode exactly
-  70  internal error: the runtime and the SMT encoding disagree, or another bug in writ
-
-Examples:
-  writ plan --policy examples/customer-support examples/customer-support/plans/malicious.json
-  writ plan --policy policy.json plan.json --json
-  writ plan --policy examples/customer-support plan.json --certify --log decisions/ --key log-key.key --bundle plan-evidence.json
-  writ cert verify plan-evidence.json --pubkey log-key.pub
-`;
-
-export function registerPlanCommand(p: Command, setCode: (code: number) => void): void {
-  p.command('plan')
-    .description("check an agent's plan before it runs: each step's verdict with state carried between steps (SMT for unknown arguments)")
-    .argument('<plan>', "the plan JSON file, or '-' for standard input")
-    .requiredOption('--policy <path>', 'a .writ file, a directory of them, or a compiled artifact (.json)')
-    .option('--json', 'print the report as JSON')
-    .option('--timeout <s>', 'per solver query, in seconds', '10')
-    .option('--certify', 'append a signed plan certificate to the evidence log (needs --log and --key)')
-    .option('--log <dir>', 'with --certify: the log directory (created if absent)')
-    .option('--key <file>', "with --certify: the log's private key (<prefix>.key from writ keygen)")
-    .option('--bundle <file>', 'with --certify: write the evidence bundle here')
-    .addHelpText('after', PLAN_HELP)
-    .action(async (plan: string, o: PlanCommandOptions) => {
-      setCode(await runPlan(plan, o));
-    });
-}
 
 function parseTimeout(t: string | undefined): number {
   const s = Number(t ?? '10');

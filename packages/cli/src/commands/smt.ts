@@ -16,24 +16,6 @@ export interface SmtCommandOptions {
   analyses?: boolean;
 }
 
-export const SMT_HELP = `
-Writes one .smt2 file per query (every assertion × tool, every rule analysis query, every dead-tool
-query). Each file begins with comments: the policy and its digest, the tool, the rule or assertion and
-its source span, what sat and unsat mean, and "; expect: sat|unsat|unknown" as z3-solver answered it;
-then the script, ending in (check-sat). index.json lists the files and their expectations.
-
-  z3 -smt2 out/0001-assertion-issue_refund-policy.writ_55.smt2
-  cvc5 --lang smt2 --strings-exp out/0001-assertion-issue_refund-policy.writ_55.smt2
-
-Exit codes:
-  0   the files were written
-  2   usage error, or the output directory cannot be written
-  3   the policy did not compile, the artifact was refused, or it cannot be encoded exactly
-
-Examples:
-  writ smt examples/customer-support --out smt/
-`;
-
 export async function runSmt(input: string, opts: SmtCommandOptions): Promise<number> {
   let timeoutMs = 30_000;
   if (opts.timeout !== undefined) {

@@ -67,30 +67,6 @@ export const VERIFY_EXIT = {
   internal: EXIT.internal,
 } as const;
 
-export const VERIFY_HELP = `
-Checks, for every request and every state (history, rate limits, budgets, approvals):
-  assertions   every \`assert never|always …\` of the policy: proven, or a counterexample request
-  vacuous      a rule that can never match                                 (warning)
-  shadowed     an allow or approve rule that a deny always overrides       (warning)
-  redundant    a rule implied by another rule of the same effect           (warning)
-  dead tool    a tool for which no request can ever be allowed             (warning)
-
-A counterexample is replayed through the runtime in the same run; its decision is printed beside the
-SMT encoding's. If they differ, that is a bug in writ (exit 70).
-
-Exit codes:
-  0   every assertion proven (warnings do not change the exit code)
-  1   an assertion failed (a counterexample is shown)
-  2   some result is unknown (solver timeout): never reported as proven; or a usage error
-  3   the policy did not compile, the artifact was refused, or it uses a construct the
-      verifier cannot encode exactly (the message names it)
-  70  internal error: the runtime and the SMT encoding disagree, or another bug in writ
-
-Examples:
-  writ verify examples/customer-support
-  writ verify policy.json --json --timeout 60
-`;
-
 function parseTimeout(t: string | undefined): number {
   if (t === undefined) return 30_000;
   const s = Number(t);

@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { compile, type Diagnostic } from '@writ/compiler';
 import { loadPolicy, type Policy } from '@writ/runtime';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, PolicyCompileError, UserError } from '../errors.js';
 import { readPolicySources } from './policy-files.js';
 
 export interface LoadedPolicy {
@@ -17,17 +17,7 @@ export interface LoadedPolicy {
   diagnostics: Diagnostic[];
 }
 
-/** Thrown when the policy has compile errors; carries them for rendering. */
-export class PolicyCompileError extends UserError {
-  constructor(
-    readonly diagnostics: Diagnostic[],
-    readonly root: string,
-    /** Source text per span file name, for excerpts. */
-    readonly texts: ReadonlyMap<string, string>,
-  ) {
-    super(`the policy has ${diagnostics.filter((d) => d.severity === 'error').length} error(s); run \`writ check\` for details`, EXIT.policy);
-  }
-}
+export { PolicyCompileError } from '../errors.js';
 
 /**
  * @throws UserError (exit 3) for an artifact the runtime refuses, PolicyCompileError for compile errors
