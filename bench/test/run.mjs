@@ -4,7 +4,7 @@
 //   node bench/test/run.mjs              # 5 runs of each variant
 //   node bench/test/run.mjs --runs=10
 //
-// Each run is a fresh process, as a user (or CI) runs it: Node start, compiling the four example policies,
+// Each run is a fresh process, as a user (or CI) runs it: Node start, compiling the example policies,
 // every case of every suite, the report. Target (issue 6): `writ test examples` in under 3 s.
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';

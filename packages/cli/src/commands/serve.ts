@@ -132,14 +132,20 @@ export async function runServe(opts: ServeOptions, openShared?: BackendFactory):
   const loaded = loadPolicyFrom(policyPath);
   const tokenFile = opts.tokens;
   const tokens = tokenFile === undefined ? undefined : new Authenticator(readTokens(tokenFile));
-  // A changed token file replaces every token at once (new approvers, revocations); a malformed one is refused.
+  // A changed token file replaces every token at once (new approvers, revocations). A malformed one revokes
+  // every token until it is fixed: keeping the old set would keep a token that the edit meant to revoke.
   const reloadTokens = (): void => {
     if (tokenFile === undefined || tokens === undefined) return;
     try {
       tokens.replace(readTokens(tokenFile));
       emit('tokens', `reloaded ${tokenFile}: ${tokens.size} approver token(s)`, { outcome: 'reloaded', tokens: tokens.size });
     } catch (e) {
-      emit('tokens', `reload of ${tokenFile} refused: ${(e as Error).message}; the previous tokens stay in force`, { outcome: 'refused', error: (e as Error).message });
+      tokens.replace([]);
+      emit('tokens', `reload of ${tokenFile} refused: ${(e as Error).message}; every token is revoked (no one can approve) until the file is fixed`, {
+        outcome: 'refused',
+        tokens: 0,
+        error: (e as Error).message,
+      });
     }
   };
 

@@ -45,7 +45,7 @@ dot-directories skipped). Each suite tests the policy in its own directory, or t
     - name: a $25 refund runs
       request: { agent: { id: refund-agent }, tool: issue_refund,
                  args: { order_id: A-1, amount: 25, reason: damaged } }
-      expect: { effect: allow, rule: policy.writ:31 }     # also: denial, reasons, obligations
+      expect: { effect: allow, rule: policy.writ:32 }     # also: denial, reasons, obligations
     - name: refund thresholds          # a template and a table of rows
       template: { agent: { id: refund-agent }, tool: issue_refund,
                   args: { order_id: A-1, amount: "\${amount}", reason: x } }

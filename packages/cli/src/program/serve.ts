@@ -20,7 +20,7 @@ Token file (--tokens): one approver a line, only the token's hash is stored:
 
 Reload: the policy file or directory and the token file are watched (SIGHUP reloads both); a policy that
 does not compile is refused with its diagnostics and the previous one keeps serving; a malformed token file
-is refused and the previous tokens stay in force. SIGTERM/SIGINT: graceful shutdown (requests in flight are
+revokes every token until it is fixed. SIGTERM/SIGINT: graceful shutdown (requests in flight are
 answered, later ones get 503, a final checkpoint is signed with --log).
 
 Exit codes: 0 stopped by SIGTERM/SIGINT; 1 an error while stopping; 2 usage (bad option, unreadable file,
