@@ -11,32 +11,50 @@
  *
  * @packageDocumentation
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { LatencyHistogram } from './latency-histogram.js';
 
 export const UNKNOWN_TOOL = '(unknown)';
 
 /** Decision latency buckets in seconds: 50 µs … 1 s. */
 const BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
-interface Inc {
-  inc(): void;
+/** Decisions of one effect and tool since start. */
+interface Cell {
+  readonly effect: string;
+  readonly tool: string;
+  n: number;
 }
 
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly #decisions: Counter<'effect' | 'tool'>;
-  readonly #latency: Histogram;
+  readonly #latency: LatencyHistogram;
   readonly #results: Counter<'effect'>;
   readonly #approvals: Counter<'action' | 'outcome'>;
   readonly #reloads: Counter<'outcome'>;
   readonly #info: Gauge<'name' | 'version' | 'digest'>;
-  // Children by `effect\0tool`: labels() hashes its arguments on every call; a Map lookup is cheaper.
-  readonly #children = new Map<string, Inc>();
+  // Decision counts by effect, then tool, as plain numbers copied into the counter when scraped: a prom-client
+  // child's inc() hashes its labels object on every call. Nested maps, not an `effect\0tool` key: that key
+  // would be a new string to hash per decision, while these lookups hit strings whose hashes are cached.
+  readonly #counts = new Map<string, Map<string, Cell>>();
+  /** The same cells in first-seen order (the order prom-client lists a counter's series in). */
+  readonly #cells: Cell[] = [];
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.#decisions = new Counter({ name: 'writ_decisions_total', help: 'Decisions by effect and tool.', labelNames: ['effect', 'tool'], registers });
-    this.#latency = new Histogram({ name: 'writ_decision_duration_seconds', help: 'Time to decide one request, state store included.', buckets: BUCKETS, registers });
+    const cells = this.#cells;
+    this.#decisions = new Counter({
+      name: 'writ_decisions_total',
+      help: 'Decisions by effect and tool.',
+      labelNames: ['effect', 'tool'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of cells) this.labels(c.effect, c.tool).inc(c.n);
+      },
+    });
+    this.#latency = new LatencyHistogram({ name: 'writ_decision_duration_seconds', help: 'Time to decide one request, state store included.', buckets: BUCKETS, registers });
     this.#results = new Counter({ name: 'writ_result_checks_total', help: 'Result checks (post rules) by effect.', labelNames: ['effect'], registers });
     this.#approvals = new Counter({ name: 'writ_approval_actions_total', help: 'Approve and reject requests by outcome.', labelNames: ['action', 'outcome'], registers });
     this.#reloads = new Counter({ name: 'writ_policy_reloads_total', help: 'Policy reloads: swapped, unchanged, or refused.', labelNames: ['outcome'], registers });
@@ -47,13 +65,14 @@ export class ServerMetrics {
 
   /** Counts a decision; `tool` must already be checked against the policy (or be {@link UNKNOWN_TOOL}). */
   decision(effect: string, tool: string, seconds: number): void {
-    const key = `${effect}\u0000${tool}`;
-    let child = this.#children.get(key);
-    if (child === undefined) {
-      child = this.#decisions.labels(effect, tool);
-      this.#children.set(key, child);
-    }
-    child.inc();
+    let byTool = this.#counts.get(effect);
+    if (byTool === undefined) this.#counts.set(effect, (byTool = new Map()));
+    const cell = byTool.get(tool);
+    if (cell === undefined) {
+      const added = { effect, tool, n: 1 };
+      byTool.set(tool, added);
+      this.#cells.push(added);
+    } else cell.n++;
     this.#latency.observe(seconds);
   }
 
