@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonErrorOffset } from '@writ/verifier';
+import { jsonErrorOffset, type PlanReport } from '@writ/verifier';
+import { planDecision } from '../packages/cli/dist/commands/plan.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const bin = path.join(repo, 'packages/cli/dist/bin.js');
@@ -224,5 +225,22 @@ describe('writ plan', () => {
     expect(h.stdout).toContain('1   inadmissible at some step, or some step depends on values not known yet');
     const top = await writ(['--help']);
     expect(top.stdout).toContain('plan: 0 admissible (possibly after approvals), 1 inadmissible');
+  });
+
+  it('the certificate of a check with internal errors is a deny, whatever the verdict', () => {
+    const report: PlanReport = {
+      verdict: 'admissible',
+      approvals: [],
+      reason: 'every step is allowed',
+      steps: [],
+      policy: { name: 'p', version: '1', digest: 'd' },
+      internalErrors: [],
+      stats: { solverQueries: 0, solverMs: 0, verdictMs: 0, counterexampleMs: 0, witnessMs: 0 },
+    };
+    expect(planDecision(report).effect).toBe('allow');
+    const broken = { ...report, internalErrors: ['steps[1]: the SMT encoding denies {} but the runtime decides allow'] };
+    const d = planDecision(broken);
+    expect(d).toMatchObject({ effect: 'deny', denial: 'not_permitted' });
+    expect(d.reasons[0]!.message).toContain('internal error');
   });
 });

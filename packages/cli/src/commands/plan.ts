@@ -112,7 +112,8 @@ export async function runPlan(file: string, o: PlanCommandOptions): Promise<numb
     await shutdown();
   }
   let bundle: Bundle | undefined;
-  if (o.certify && key) {
+  // A check that reported internal errors proves nothing: certify nothing (exit 70 below).
+  if (o.certify && key && report.internalErrors.length === 0) {
     const { bytes } = certifyDecision(raw, planDecision(report), { time: Date.now(), verification: { plan: planVerification(report) } });
     bundle = await appendCertified(o.log!, key, bytes);
     if (o.bundle !== undefined) {
@@ -134,6 +135,7 @@ export async function runPlan(file: string, o: PlanCommandOptions): Promise<numb
   }
   if (report.internalErrors.length) {
     for (const e of report.internalErrors) process.stderr.write(`writ: internal error: ${e}\nThis is a bug in writ; please report it.\n`);
+    if (o.certify) process.stderr.write('writ: the plan was not certified (internal errors)\n');
     return PLAN_EXIT.internal;
   }
   if (report.verdict === 'admissible') return PLAN_EXIT.admissible;
@@ -146,11 +148,16 @@ export async function runPlan(file: string, o: PlanCommandOptions): Promise<numb
 /**
  * The plan's verdict as a certificate decision: admissible → allow; admissible after approvals →
  * pending_approval (the approval steps' reasons); inadmissible → deny `forbidden` with the denied step's
- * reasons; depends or unknown → deny `not_permitted` (the plan is not shown to be admissible).
+ * reasons; depends or unknown → deny `not_permitted` (the plan is not shown to be admissible); any internal
+ * error → deny `not_permitted` whatever the verdict (the check itself is in doubt).
  */
 export function planDecision(r: PlanReport): Decision {
   const base = { obligations: [], policy: r.policy };
   const summary = { rule: 'writ:plan', kind: 'plan', message: r.reason } as unknown as Decision['reasons'][number];
+  if (r.internalErrors.length) {
+    const message = `the plan check reported ${r.internalErrors.length} internal error(s): ${r.internalErrors[0]}`;
+    return { ...base, effect: 'deny', denial: 'not_permitted', reasons: [{ ...summary, message }] };
+  }
   if (r.verdict === 'inadmissible') {
     const step = r.steps[r.at!]!;
     return { ...base, effect: 'deny', denial: 'forbidden', reasons: step.decision?.reasons.length ? step.decision.reasons : [summary] };
