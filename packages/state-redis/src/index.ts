@@ -59,6 +59,15 @@ type Encoded = Array<string>;
 /** An internal write besides the engine's: compensating a rate hit. */
 type Write = StateWrite | { type: 'rateUndo'; key: string; at: number };
 
+/**
+ * A budget amount as the commit script reads it: a safe integer as plain decimal digits. Anything else (a fraction, a
+ * number past 2^53, which `String` may print as `1e+22`) is sent as it prints; the commit script refuses
+ * it in its check phase, so it never reaches HINCRBY.
+ */
+function int(n: number): string {
+  return Number.isSafeInteger(n) ? String(n) : `x${String(n)}`;
+}
+
 function num(n: number): string {
   return String(n);
 }
@@ -335,10 +344,10 @@ export class RedisStateStore implements AsyncStateStore {
       case 'budgetCharge': {
         const l = w.limits;
         const lim = (x: number | undefined) => (x === undefined ? '' : num(x));
-        return ['b', keys.ref(this.#key('b', w.key)), num(w.delta.calls), num(w.delta.tokens), num(w.delta.costMicros), lim(l.calls), lim(l.tokens), lim(l.costMicros)];
+        return ['b', keys.ref(this.#key('b', w.key)), int(w.delta.calls), int(w.delta.tokens), int(w.delta.costMicros), lim(l.calls), lim(l.tokens), lim(l.costMicros)];
       }
       case 'budgetAdd':
-        return ['B', keys.ref(this.#key('b', w.key)), num(w.delta.calls), num(w.delta.tokens), num(w.delta.costMicros)];
+        return ['B', keys.ref(this.#key('b', w.key)), int(w.delta.calls), int(w.delta.tokens), int(w.delta.costMicros)];
       case 'vaultAdd': {
         const m = STANDARD_TOKEN.exec(w.token);
         const text = JSON.stringify(w.text);
@@ -404,7 +413,9 @@ export class RedisStateStore implements AsyncStateStore {
 
   /** Adds `delta`; the usage returned is read right after the add (another process may have added too). */
   async budgetAdd(key: string, delta: BudgetUsage): Promise<BudgetUsage> {
-    await this.#commit([{ type: 'budgetAdd', key, delta }]);
+    if ((await this.#commit([{ type: 'budgetAdd', key, delta }])).conflict !== 0) {
+      throw new RangeError(`budget ${key}: usage past 2^53 or not an integer; nothing added`);
+    }
     return this.budgetUse(key);
   }
 

@@ -60,13 +60,15 @@ return out
  * `r k from now limit member ttlMs` rate hit if the hits at or after `from` are fewer than `limit` (then
  * drops hits before `from`, adds `member` at `now`, sets the TTL);
  * `b k dc dt dm lc lt lm` budget charge if every limited dimension (limit not "") stays within its limit;
+ * `B k dc dt dm` budget add (checked only for range, as `b` is too: every stored value and delta an integer
+ * string, every sum within ±2^53, so HINCRBY cannot fail in the write phase);
  * `v kTok kVal token text valueKey` vault token if neither the token nor the value (`valueKey`) is taken
  * otherwise (`valueKey` "": a non-standard token, only confirmed if already stored for `text`);
  * `c kDigest kRec kList id json fingerprint` approval create if the digest's latest record is not pending,
  * granted or rejected;
  * `s kRec json fingerprint expectedFingerprint` approval swap if the stored fingerprint is the expected one;
  * `H k length lastJson` (writes nothing) if the history still has `length` calls and ends with `lastJson`.
- * Unconditional: `B k dc dt dm` budget add; `h k json max` history append (trimmed to the last `max`);
+ * Unconditional: `h k json max` history append (trimmed to the last `max`);
  * `t k kSeq cap member…` taint add (re-adding moves a member to the newest; trimmed to `cap`);
  * `u k at` rate undo (removes one hit at `at`); `x k ttlMs` sets a key's TTL (session state, when configured).
  *
@@ -81,6 +83,19 @@ local function over(used, delta, limit)
   if limit == '' then return false end
   return tonumber(used) + tonumber(delta) > tonumber(limit)
 end
+-- An increment HINCRBY will take: both integer strings (no exponent, no fraction) and the sum within
+-- +-2^53, so the write phase cannot fail half-way (Redis does not roll a script back).
+local function int(x) return string.match(x, '^%-?%d+$') ~= nil and #x <= 17 end
+local function addable(used, delta)
+  if not (int(used) and int(delta)) then return false end
+  local sum = tonumber(used) + tonumber(delta)
+  return sum <= 9007199254740992 and sum >= -9007199254740992
+end
+local function usage_ok(key, a)
+  local u = redis.call('HMGET', key, 'c', 't', 'm')
+  bc, bt, bm = u[1] or '0', u[2] or '0', u[3] or '0'
+  return addable(bc, ARGV[a + 1]) and addable(bt, ARGV[a + 2]) and addable(bm, ARGV[a + 3])
+end
 local starts = {}
 local i = 2
 while i <= #ARGV do
@@ -94,9 +109,10 @@ for n, s in ipairs(starts) do
   if t == 'r' then
     ok = redis.call('ZCOUNT', KEYS[tonumber(ARGV[a])], ARGV[a + 1], '+inf') < tonumber(ARGV[a + 3])
   elseif t == 'b' then
-    local u = redis.call('HMGET', KEYS[tonumber(ARGV[a])], 'c', 't', 'm')
-    bc, bt, bm = u[1] or '0', u[2] or '0', u[3] or '0'
-    ok = not (over(bc, ARGV[a + 1], ARGV[a + 4]) or over(bt, ARGV[a + 2], ARGV[a + 5]) or over(bm, ARGV[a + 3], ARGV[a + 6]))
+    ok = usage_ok(KEYS[tonumber(ARGV[a])], a)
+      and not (over(bc, ARGV[a + 1], ARGV[a + 4]) or over(bt, ARGV[a + 2], ARGV[a + 5]) or over(bm, ARGV[a + 3], ARGV[a + 6]))
+  elseif t == 'B' then
+    ok = usage_ok(KEYS[tonumber(ARGV[a])], a)
   elseif t == 'v' then
     local cur = redis.call('HGET', KEYS[tonumber(ARGV[a])], ARGV[a + 2])
     if cur and cur ~= ARGV[a + 3] then ok = false end
@@ -122,12 +138,7 @@ for n, s in ipairs(starts) do
   if not ok then return { n, bc, bt, bm } end
 end
 local function incr(key, field, d)
-  if d == '0' then return end
-  if string.find(d, '[%.eE]') then
-    redis.call('HINCRBYFLOAT', key, field, d)
-  else
-    redis.call('HINCRBY', key, field, d)
-  end
+  if d ~= '0' then redis.call('HINCRBY', key, field, d) end
 end
 for _, s in ipairs(starts) do
   local t = ARGV[s]

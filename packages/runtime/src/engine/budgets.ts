@@ -10,7 +10,7 @@ import type { EvalCtx } from '../eval/context.js';
 import type { BudgetLimits, BudgetUsage } from '../state/store.js';
 import { scopeValue } from './limits.js';
 import type { BudgetPlan } from './plan.js';
-import { makeReason, sourceRef } from './reasons.js';
+import { RULE_INVALID, makeReason, sourceRef } from './reasons.js';
 
 /** Budgets a decision charged, to compensate if a later check denies. */
 export type BudgetCharges = Array<{ key: string; delta: BudgetUsage }>;
@@ -81,9 +81,28 @@ function warnings(b: BudgetPlan, after: BudgetUsage, out: Obligation[]): void {
 }
 
 /**
+ * Why `before + delta` cannot be counted exactly (a dimension's sum or the delta itself is not a safe
+ * integer: above 2^53 − 1 micro-units or tokens, doubles lose units and Redis's 64-bit counters overflow),
+ * or undefined if it can.
+ */
+function outOfRange(before: BudgetUsage, delta: BudgetUsage): string | undefined {
+  if (!Number.isSafeInteger(delta.costMicros)) return `context.usage.cost is too large to count exactly (at most ${formatMicros(Number.MAX_SAFE_INTEGER)})`;
+  if (!Number.isSafeInteger(delta.tokens)) return `context.usage.tokens is too large to count exactly (at most ${Number.MAX_SAFE_INTEGER})`;
+  if (!Number.isSafeInteger(before.costMicros + delta.costMicros)) return 'context.usage.cost would take a budget\'s cost past what can be counted exactly';
+  if (!Number.isSafeInteger(before.tokens + delta.tokens)) return 'context.usage.tokens would take a budget\'s tokens past what can be counted exactly';
+  if (!Number.isSafeInteger(before.calls + delta.calls)) return 'a budget\'s call count cannot be counted exactly';
+  return undefined;
+}
+
+/**
  * Charges this call to every budget (in span order) with an atomic check-and-add each. On the first budget
  * the call would exceed, undoes the charges already made and returns the reason. Warn obligations for the
  * new usage are appended to `warn`. A dry run only reads.
+ *
+ * A usage the budget cannot count exactly (`context.usage` so large that the delta, or its sum with the
+ * stored usage, is not a safe integer of micro-units or tokens) returns a reason with rule
+ * `writ:invalid-request` and kind `invalid`: the caller denies the request as `invalid_request` and
+ * charges nothing (so one request cannot poison a shared budget).
  */
 export function reserveBudgets(
   budgets: readonly BudgetPlan[],
@@ -102,6 +121,13 @@ export function reserveBudgets(
     const key = b.keyPrefix + value;
     const delta = budgetDelta(b, c);
     const limits = limitsOf(b);
+    // Read first (the same value the charge re-checks; a snapshot fetches it once) so that an unsafe sum
+    // is refused before anything is written.
+    const range = outOfRange(store.budgetUse(key), delta);
+    if (range !== undefined) {
+      undoBudgets(c, charged);
+      return makeReason(RULE_INVALID, 'invalid', range);
+    }
     let before: BudgetUsage;
     let ok: boolean;
     if (dryRun) {

@@ -238,6 +238,7 @@ function decideUnsafe(e: Engine, request: unknown, options: DecideOptions | unde
     const r = reserveBudgets(p.budgets, c, dryRun, charged, obligations);
     if (r !== undefined) {
       if (hits !== undefined) undoLimits(c, hits);
+      if (r.rule === RULE_INVALID) return invalidDecision(meta, r.message);
       return forbidden(meta, [r]);
     }
   }
