@@ -109,3 +109,86 @@ budget per tenant calls 1000
     expect(await store.budgetUse('budget|p.writ:8|tenant|t1')).toEqual({ calls: 2, tokens: big, costMicros: 0 });
   });
 });
+
+describe('approvals: a record counts only if its requirements cover the current ones', () => {
+  const text = `policy "p" version "1"
+role billing, lead, cfo
+agent "bot" roles [billing]
+context channel: string
+tool refund(amount: money(USD))
+approve refund when agent has role billing by role lead within 10m else deny
+approve refund when context.channel == "email" by role cfo within 10m else deny
+`;
+  const req = (channel: string): Request =>
+    ({ agent: { id: 'bot' }, tool: 'refund', args: { amount: 5000 }, context: { session: 's', channel } }) as Request;
+  const lena = { id: 'lena', roles: ['lead'] };
+  const carl = { id: 'carl', roles: ['cfo'] };
+
+  it('sync: a lead-only grant does not allow a call that now also needs the cfo', () => {
+    const policy = policyOf(text);
+    const d1 = policy.decide(req('chat'));
+    expect(d1.effect).toBe('pending_approval');
+    expect(policy.approve(d1.approval!.id, lena)).toMatchObject({ status: 'granted' });
+    const d2 = policy.decide(req('email'));
+    expect(d2.effect).toBe('pending_approval');
+    expect(d2.approval!.id).not.toBe(d1.approval!.id);
+    expect(d2.approval!.requirements.map((q) => q.role)).toEqual(['lead', 'cfo']);
+    // The new record is now the call's: deciding again waits on it, not on the old grant.
+    expect(policy.decide(req('email')).approval!.id).toBe(d2.approval!.id);
+    policy.approve(d2.approval!.id, lena);
+    expect(policy.approve(d2.approval!.id, carl)).toMatchObject({ status: 'granted' });
+    const d3 = policy.decide(req('email'));
+    expect(d3.effect).toBe('allow');
+    expect(d3.approval!.id).toBe(d2.approval!.id);
+  });
+
+  it('sync: a grant that asked for more covers a call that asks for less; a rejection stands', () => {
+    const policy = policyOf(text);
+    const d1 = policy.decide(req('email'));
+    policy.approve(d1.approval!.id, lena);
+    policy.approve(d1.approval!.id, carl);
+    const d2 = policy.decide(req('chat'));
+    expect(d2.effect).toBe('allow');
+    expect(d2.approval!.id).toBe(d1.approval!.id);
+
+    const p2 = policyOf(text);
+    const r1 = p2.decide(req('chat'));
+    p2.reject(r1.approval!.id, lena, 'no');
+    const r2 = p2.decide(req('email'));
+    expect(r2.effect).toBe('deny');
+    expect(r2.approval!.id).toBe(r1.approval!.id);
+  });
+
+  it('async (Redis): the same, and the superseded record does not block the new one', async () => {
+    const policy = policyOf(text);
+    const state = fresh();
+    const d1 = await policy.decideAsync(req('chat'), { state });
+    expect(d1.effect).toBe('pending_approval');
+    expect(await policy.approveAsync(d1.approval!.id, lena, { state })).toMatchObject({ status: 'granted' });
+    const d2 = await policy.decideAsync(req('email'), { state });
+    expect(d2.effect).toBe('pending_approval');
+    expect(d2.approval!.id).not.toBe(d1.approval!.id);
+    expect((await policy.decideAsync(req('email'), { state })).approval!.id).toBe(d2.approval!.id);
+    await policy.approveAsync(d2.approval!.id, lena, { state });
+    await policy.approveAsync(d2.approval!.id, carl, { state });
+    const d3 = await policy.decideAsync(req('email'), { state });
+    expect(d3.effect).toBe('allow');
+    expect(d3.approval!.id).toBe(d2.approval!.id);
+    // The store operation itself: create over a live record only when it is the one superseded.
+    const rec = { ...d2.approval!, id: 'x1', status: 'pending' as const };
+    expect((await state.approvalCreate({ ...rec, id: 'x2' })).id).toBe('x2');
+    expect((await state.approvalCreate({ ...rec, id: 'x3' })).id).toBe('x2');
+    expect((await state.approvalCreate({ ...rec, id: 'x4' }, 'x2')).id).toBe('x4');
+    expect((await state.approvalFind(rec.args_digest))!.id).toBe('x4');
+  });
+
+  it('memory store: create-if-absent unless the live record is the superseded one', () => {
+    const s = new MemoryStateStore();
+    const base = { args_digest: 'sha256:d', tool: 't', agent: 'a', requirements: [], approvals: [], rejections: [], status: 'pending' as const, created_at: '', expires_at: '', on_timeout: 'deny' as const };
+    expect(s.approvalCreate({ ...base, id: 'a' }).id).toBe('a');
+    expect(s.approvalCreate({ ...base, id: 'b' }).id).toBe('a');
+    expect(s.approvalCreate({ ...base, id: 'b' }, 'zz').id).toBe('a');
+    expect(s.approvalCreate({ ...base, id: 'b' }, 'a').id).toBe('b');
+    expect(s.approvalFind('sha256:d')!.id).toBe('b');
+  });
+});

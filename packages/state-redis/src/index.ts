@@ -356,7 +356,8 @@ export class RedisStateStore implements AsyncStateStore {
       }
       case 'approvalCreate': {
         const r = w.record;
-        return ['c', keys.ref(this.#key('ad', r.args_digest)), keys.ref(this.#key('a', r.id)), keys.ref(`${this.prefix}al`), safe(r.id), JSON.stringify(r), fingerprint(r)];
+        const sup = w.supersedes === undefined ? '' : safe(w.supersedes);
+        return ['c', keys.ref(this.#key('ad', r.args_digest)), keys.ref(this.#key('a', r.id)), keys.ref(`${this.prefix}al`), safe(r.id), JSON.stringify(r), fingerprint(r), sup];
       }
       case 'approvalSwap':
         return ['s', keys.ref(this.#key('a', w.next.id)), JSON.stringify(w.next), fingerprint(w.next), fingerprint(w.expected)];
@@ -436,11 +437,12 @@ export class RedisStateStore implements AsyncStateStore {
     return (await this.#loadOne({ type: 'approvalByDigest', digest: argsDigest })) as ApprovalRecord | undefined;
   }
 
-  async approvalCreate(record: ApprovalRecord): Promise<ApprovalRecord> {
+  async approvalCreate(record: ApprovalRecord, supersedes?: string): Promise<ApprovalRecord> {
+    const write: StateWrite = supersedes === undefined ? { type: 'approvalCreate', record } : { type: 'approvalCreate', record, supersedes };
     for (let attempt = 0; attempt < 5; attempt++) {
-      if ((await this.#commit([{ type: 'approvalCreate', record }])).conflict === 0) return record;
+      if ((await this.#commit([write])).conflict === 0) return record;
       const latest = await this.approvalFind(record.args_digest);
-      if (latest !== undefined && (latest.status === 'pending' || latest.status === 'granted' || latest.status === 'rejected')) return latest;
+      if (latest !== undefined && latest.id !== supersedes && (latest.status === 'pending' || latest.status === 'granted' || latest.status === 'rejected')) return latest;
     }
     throw new Error(`approval for ${record.args_digest} kept changing`);
   }

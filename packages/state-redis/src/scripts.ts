@@ -64,8 +64,9 @@ return out
  * string, every sum within ±2^53, so HINCRBY cannot fail in the write phase);
  * `v kTok kVal token text valueKey` vault token if neither the token nor the value (`valueKey`) is taken
  * otherwise (`valueKey` "": a non-standard token, only confirmed if already stored for `text`);
- * `c kDigest kRec kList id json fingerprint` approval create if the digest's latest record is not pending,
- * granted or rejected;
+ * `c kDigest kRec kList id json fingerprint supersedes` approval create if the digest's latest record is
+ * not pending, granted or rejected, or is the record `supersedes` (one whose requirements no longer cover
+ * the call's);
  * `s kRec json fingerprint expectedFingerprint` approval swap if the stored fingerprint is the expected one;
  * `H k length lastJson` (writes nothing) if the history still has `length` calls and ends with `lastJson`.
  * Unconditional: `h k json max` history append (trimmed to the last `max`);
@@ -124,7 +125,7 @@ for n, s in ipairs(starts) do
     end
   elseif t == 'c' then
     local id = redis.call('GET', KEYS[tonumber(ARGV[a])])
-    if id then
+    if id and id ~= ARGV[a + 6] then
       local f = redis.call('HGET', ARGV[1] .. id, 'f')
       if f and live[string.match(f, '^[^|]*')] then ok = false end
     end

@@ -99,9 +99,26 @@ function newRecord(reqs: readonly Requirement[], c: EvalCtx, digest: string): Ap
 }
 
 /**
+ * True if an approval under `held`'s requirements is an approval under `wanted`'s: for every role, `held`
+ * asks for at least as many approvers of that role (the sum of its requirements' quorums; approvers count
+ * toward one requirement each, so that sum is how many distinct approvers of the role a grant had), and a
+ * timeout that denies is not weakened to one that allows. Which rule asked does not matter.
+ */
+export function coversRequirements(held: ApprovalRecord, wanted: ApprovalRecord): boolean {
+  if (wanted.on_timeout === 'deny' && held.on_timeout !== 'deny') return false;
+  const need = new Map<string, number>();
+  for (const q of wanted.requirements) need.set(q.role, (need.get(q.role) ?? 0) + q.quorum);
+  for (const q of held.requirements) need.set(q.role, (need.get(q.role) ?? 0) - q.quorum);
+  for (const left of need.values()) if (left > 0) return false;
+  return true;
+}
+
+/**
  * Finds or creates the approval record for this exact call and says what it means now:
- * - none live (never asked, or the last one was used or already expired): a new pending record (stored
- *   unless `dryRun`) → pending;
+ * - none live (never asked, or the last one was used or already expired), or a pending or granted one
+ *   whose requirements do not cover what the call requires now ({@link coversRequirements}: the context,
+ *   the agent's attributes, the time or a reloaded policy ask for more): a new pending record (stored
+ *   unless `dryRun`, superseding the old one) → pending;
  * - pending, not expired → pending; pending and past `expires_at` → marked expired, then `on_timeout`
  *   decides (deny, or proceed as allowed);
  * - rejected → deny naming the rejector; granted → the caller may allow (and marks it used).
@@ -111,9 +128,19 @@ export function resolveApproval(reqs: readonly Requirement[], c: EvalCtx, dryRun
   const digest = approvalDigest(c);
   let record = store.approvalFind(digest);
   if (record !== undefined && (record.status === 'used' || record.status === 'expired')) record = undefined;
+  // A rejection stands whatever is asked now; a pending or granted record counts only if it asks enough.
+  let supersedes: string | undefined;
+  let fresh: ApprovalRecord | undefined;
+  if (record !== undefined && record.status !== 'rejected') {
+    fresh = newRecord(reqs, c, digest);
+    if (!coversRequirements(record, fresh)) {
+      supersedes = record.id;
+      record = undefined;
+    }
+  }
   if (record === undefined) {
-    const fresh = newRecord(reqs, c, digest);
-    record = dryRun ? fresh : store.approvalCreate(fresh);
+    fresh ??= newRecord(reqs, c, digest);
+    record = dryRun ? fresh : store.approvalCreate(fresh, supersedes);
   }
   switch (record.status) {
     case 'granted':

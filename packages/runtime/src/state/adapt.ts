@@ -35,7 +35,7 @@ export function toAsyncStore(store: StateStore): AsyncStateStore {
     taintAdd: async (session: string, label: string, values: readonly TaintValue[], cap: number) => store.taintAdd(session, label, values, cap),
     approvalGet: async (id: string) => store.approvalGet(id),
     approvalFind: async (digest: string) => store.approvalFind(digest),
-    approvalCreate: async (record: ApprovalRecord) => store.approvalCreate(record),
+    approvalCreate: async (record: ApprovalRecord, supersedes?: string) => store.approvalCreate(record, supersedes),
     approvalSwap: async (next: ApprovalRecord, expected: ApprovalRecord) => store.approvalSwap(next, expected),
     approvalList: async () => store.approvalList(),
     vaultEntries: async (session: string) => store.vault(session).entries(),

@@ -47,8 +47,11 @@ export type StateWrite =
   | { type: 'budgetCharge'; key: string; delta: BudgetUsage; limits: BudgetLimits }
   /** Issues a redaction token: conflicts if `token` stands for other text, or `text` already has another token of the same kind. */
   | { type: 'vaultAdd'; session: string; token: string; text: string }
-  /** Conflicts if a `pending`, `granted` or `rejected` record is already bound to `record.args_digest`. */
-  | { type: 'approvalCreate'; record: ApprovalRecord }
+  /**
+   * Conflicts if a `pending`, `granted` or `rejected` record other than `supersedes` is the latest bound to
+   * `record.args_digest` (see {@link StateStore.approvalCreate}).
+   */
+  | { type: 'approvalCreate'; record: ApprovalRecord; supersedes?: string }
   /** Conflicts unless the stored record `next.id` still has `expected`'s status and vote counts. */
   | { type: 'approvalSwap'; next: ApprovalRecord; expected: ApprovalRecord }
   /**
@@ -104,7 +107,7 @@ export interface AsyncStateStore {
   taintAdd(session: string, label: string, values: readonly TaintValue[], cap: number): Promise<void>;
   approvalGet(id: string): Promise<ApprovalRecord | undefined>;
   approvalFind(argsDigest: string): Promise<ApprovalRecord | undefined>;
-  approvalCreate(record: ApprovalRecord): Promise<ApprovalRecord>;
+  approvalCreate(record: ApprovalRecord, supersedes?: string): Promise<ApprovalRecord>;
   approvalSwap(next: ApprovalRecord, expected: ApprovalRecord): Promise<boolean>;
   approvalList(): Promise<ApprovalRecord[]>;
 

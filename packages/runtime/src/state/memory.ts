@@ -183,11 +183,12 @@ export class MemoryStateStore implements StateStore {
     return id === undefined ? undefined : this.approvalGet(id);
   }
 
-  approvalCreate(record: ApprovalRecord): ApprovalRecord {
+  approvalCreate(record: ApprovalRecord, supersedes?: string): ApprovalRecord {
     const latestId = this.latestByDigest.get(record.args_digest);
     const latest = latestId === undefined ? undefined : this.approvalsById.get(latestId);
     if (
       latest !== undefined &&
+      latest.id !== supersedes &&
       (latest.status === 'pending' || latest.status === 'granted' || latest.status === 'rejected')
     ) {
       return cloneRecord(latest);

@@ -161,7 +161,7 @@ export async function commitWrites(store: AsyncStateStore, writes: readonly Stat
         ok = await store.vaultAdd(w.session, w.token, w.text);
         break;
       case 'approvalCreate':
-        ok = (await store.approvalCreate(w.record)).id === w.record.id;
+        ok = (await store.approvalCreate(w.record, w.supersedes)).id === w.record.id;
         break;
       case 'approvalSwap':
         ok = await store.approvalSwap(w.next, w.expected);

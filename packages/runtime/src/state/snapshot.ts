@@ -275,12 +275,14 @@ export class SnapshotStore implements StateStore {
     return clone(own ?? v);
   }
 
-  approvalCreate(record: ApprovalRecord): ApprovalRecord {
+  approvalCreate(record: ApprovalRecord, supersedes?: string): ApprovalRecord {
     const latest = this.approvalFind(record.args_digest);
-    if (live(latest)) return latest;
+    if (live(latest) && latest.id !== supersedes) return latest;
     this.#approvals.set(record.id, clone(record));
     this.#latest.set(record.args_digest, record.id);
-    this.writes.push({ type: 'approvalCreate', record: clone(record) });
+    const w: Extract<StateWrite, { type: 'approvalCreate' }> = { type: 'approvalCreate', record: clone(record) };
+    if (supersedes !== undefined) w.supersedes = supersedes;
+    this.writes.push(w);
     return clone(record);
   }
 

@@ -108,10 +108,12 @@ export interface StateStore {
   approvalFind(argsDigest: string): ApprovalRecord | undefined;
   /**
    * Atomic create-if-absent: if the latest record for `record.args_digest` is `pending`, `granted` or
-   * `rejected`, returns it unchanged; otherwise stores `record` and returns it. (Two gateways deciding the
-   * same call at once end up waiting on one approval.)
+   * `rejected` and is not the record `supersedes` names, returns it unchanged; otherwise stores `record`
+   * (as the digest's latest) and returns it. (Two gateways deciding the same call at once end up waiting
+   * on one approval.) `supersedes` is the id of a live record the engine found whose requirements do not
+   * cover the call's current ones (a policy or context change asks for more): it no longer blocks.
    */
-  approvalCreate(record: ApprovalRecord): ApprovalRecord;
+  approvalCreate(record: ApprovalRecord, supersedes?: string): ApprovalRecord;
   /**
    * Atomic compare-and-set: replaces the stored record `next.id` with `next` if the stored one still has
    * `expected`'s status and the same numbers of approvals and rejections; returns whether it did.
