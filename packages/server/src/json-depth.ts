@@ -10,9 +10,12 @@ export const DEFAULT_MAX_DEPTH = 256;
 
 /**
  * True when `text` opens more than `limit` arrays/objects at once. Brackets inside strings do not count;
- * the text need not be valid JSON (JSON.parse judges that). One pass, no allocation.
+ * the text need not be valid JSON (JSON.parse judges that). At most one pass, no allocation.
  */
 export function deeperThan(text: string, limit: number): boolean {
+  // Going past `limit` takes more than `limit` opening brackets, one code unit each: most request bodies are
+  // shorter than that, and skipping the scan saves about a third of the cost of parsing them.
+  if (text.length <= limit) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

@@ -28,6 +28,15 @@ describe('deeperThan', () => {
       { numRuns: 3000 },
     );
   });
+
+  it('is exact at the length boundary (texts no longer than the limit are not scanned)', () => {
+    for (const limit of [0, 1, 2, 5, 256]) {
+      expect(deeperThan('['.repeat(limit), limit)).toBe(false);
+      expect(deeperThan('['.repeat(limit + 1), limit)).toBe(true);
+      expect(deeperThan('{'.repeat(limit + 1), limit)).toBe(true);
+      expect(deeperThan(`"${'['.repeat(limit + 1)}"`, limit)).toBe(false);
+    }
+  });
 });
 
 let s: WritServer;
