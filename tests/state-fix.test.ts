@@ -7,7 +7,10 @@
 import { compile } from '@writ/compiler';
 import { MemoryStateStore, loadPolicy, toAsyncStore, type Policy, type Request, type StateWrite } from '@writ/runtime';
 import { RedisStateStore } from '@writ/state-redis';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isGranted } from '../packages/runtime/src/engine/approvals.js';
+import type { ApprovalRecord } from '@writ/runtime';
 import { RedisServer } from './helpers/redis.js';
 
 let server: RedisServer;
@@ -190,5 +193,74 @@ approve refund when context.channel == "email" by role cfo within 10m else deny
     expect(s.approvalCreate({ ...base, id: 'b' }, 'zz').id).toBe('a');
     expect(s.approvalCreate({ ...base, id: 'b' }, 'a').id).toBe('b');
     expect(s.approvalFind('sha256:d')!.id).toBe('b');
+  });
+});
+
+describe('approvals: separation of duties (one approver fills one requirement)', () => {
+  const text = `policy "p" version "1"
+role billing, lead, cfo
+agent "bot" roles [billing]
+tool refund(amount: money(USD))
+approve refund when agent has role billing by role lead within 10m else deny
+approve refund when args.amount > 1000 USD by role cfo within 10m else deny
+`;
+  const req = { agent: { id: 'bot' }, tool: 'refund', args: { amount: 5000 }, context: { session: 's' } } as Request;
+  const mallory = { id: 'mallory', roles: ['lead', 'cfo'] };
+  const lena = { id: 'lena', roles: ['lead'] };
+
+  it('sync: one approver holding both roles does not grant both requirements; a second approver does', () => {
+    const policy = policyOf(text);
+    const d = policy.decide(req);
+    expect(policy.approve(d.approval!.id, mallory)).toMatchObject({ status: 'pending' });
+    expect(policy.decide(req).effect).toBe('pending_approval');
+    // mallory is matched to cfo once lena takes lead (an augmenting path moves her).
+    expect(policy.approve(d.approval!.id, lena)).toMatchObject({ status: 'granted' });
+    expect(policy.decide(req).effect).toBe('allow');
+  });
+
+  it('async (Redis): the same', async () => {
+    const policy = policyOf(text);
+    const state = fresh();
+    const d = await policy.decideAsync(req, { state });
+    expect(await policy.approveAsync(d.approval!.id, mallory, { state })).toMatchObject({ status: 'pending' });
+    expect((await policy.decideAsync(req, { state })).effect).toBe('pending_approval');
+    expect(await policy.approveAsync(d.approval!.id, lena, { state })).toMatchObject({ status: 'granted' });
+    expect((await policy.decideAsync(req, { state })).effect).toBe('allow');
+  });
+
+  it('isGranted equals a brute-force search for an assignment of distinct approvers to slots', () => {
+    const roles = ['a', 'b', 'c'];
+    const grantedByBruteForce = (reqs: Array<{ role: string; quorum: number }>, votes: Map<string, Set<string>>): boolean => {
+      const slots = reqs.flatMap((q) => Array.from({ length: q.quorum }, () => q.role));
+      const people = [...votes.keys()];
+      const used = new Set<string>();
+      const fill = (i: number): boolean => {
+        if (i === slots.length) return true;
+        for (const p of people) {
+          if (used.has(p) || !votes.get(p)!.has(slots[i]!)) continue;
+          used.add(p);
+          if (fill(i + 1)) return true;
+          used.delete(p);
+        }
+        return false;
+      };
+      return fill(0);
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ role: fc.constantFrom(...roles), quorum: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.record({ approver: fc.constantFrom('p1', 'p2', 'p3', 'p4', 'p5'), role: fc.constantFrom(...roles) }), { maxLength: 10 }),
+        (reqs, approvals) => {
+          const votes = new Map<string, Set<string>>();
+          for (const a of approvals) votes.set(a.approver, (votes.get(a.approver) ?? new Set()).add(a.role));
+          const record = {
+            requirements: reqs.map((q, i) => ({ rule: `r${i}`, ...q })),
+            approvals: approvals.map((a) => ({ ...a, time: '' })),
+          } as unknown as ApprovalRecord;
+          expect(isGranted(record)).toBe(grantedByBruteForce(reqs, votes));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

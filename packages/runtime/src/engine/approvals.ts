@@ -48,13 +48,39 @@ export function approvalDigest(c: EvalCtx): string {
   return canonicalDigest({ tool: c.tool.name, args: c.args, agent: c.agentId, session: c.session });
 }
 
-/** True if every requirement has at least `quorum` distinct approvers holding its role. */
+/**
+ * True if the approvals fill every requirement with separation of duties: each requirement needs `quorum`
+ * distinct approvers who approved with its role, and each approver counts toward **at most one**
+ * requirement (one person holding `lead` and `cfo` fills the lead requirement or the cfo one, not both).
+ * Decided as a bipartite matching of approvers to requirement slots (one slot per unit of quorum) that
+ * must fill every slot: Kuhn's augmenting-path algorithm, O(slots × approvals); slots are few.
+ */
 export function isGranted(r: ApprovalRecord): boolean {
-  for (const req of r.requirements) {
-    const who = new Set<string>();
-    for (const a of r.approvals) if (a.role === req.role) who.add(a.approver);
-    if (who.size < req.quorum) return false;
+  // Each approver's roles, as approved.
+  const rolesOf = new Map<string, Set<string>>();
+  for (const a of r.approvals) {
+    let roles = rolesOf.get(a.approver);
+    if (roles === undefined) rolesOf.set(a.approver, (roles = new Set()));
+    roles.add(a.role);
   }
+  const slots: string[] = [];
+  for (const q of r.requirements) for (let k = 0; k < q.quorum; k++) slots.push(q.role);
+  if (slots.length > rolesOf.size) return false;
+  const approvers = [...rolesOf.keys()];
+  const slotOf = new Map<string, number>(); // approver -> the slot it fills
+  const augment = (slot: number, seen: Set<string>): boolean => {
+    for (const who of approvers) {
+      if (seen.has(who) || !rolesOf.get(who)!.has(slots[slot]!)) continue;
+      seen.add(who);
+      const other = slotOf.get(who);
+      if (other === undefined || augment(other, seen)) {
+        slotOf.set(who, slot);
+        return true;
+      }
+    }
+    return false;
+  };
+  for (let i = 0; i < slots.length; i++) if (!augment(i, new Set())) return false;
   return true;
 }
 
@@ -249,7 +275,11 @@ export function showApprovals(records: readonly ApprovalRecord[], now: number, s
   return out;
 }
 
-/** Records an approval by `approver`; the record becomes `granted` once every requirement's quorum is met. */
+/**
+ * Records an approval by `approver` (with every required role it holds); the record becomes `granted` once
+ * every requirement's quorum is met by distinct approvers, each counting toward one requirement only
+ * ({@link isGranted}).
+ */
 export function approve(store: StateStore, id: string, approver: unknown, now: number): ApprovalRecord | { error: string } {
   return vote(store, id, approver, now, 'approve');
 }
