@@ -72,12 +72,12 @@ const names = readdirSync(path.join(example, 'requests')).filter((f) => f.endsWi
 const bodies = (MIX === 'stateless' ? ['lookup-order.json', 'hacker-lookup.json'] : names).map((f) => readFileSync(path.join(example, 'requests', f), 'utf8'));
 const requests = bodies.map((body) => ({ method: 'POST', path: '/v1/decide', headers: { 'content-type': 'application/json' }, body }));
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux); undefined elsewhere. */
+/** CPU seconds a process has used in user and system mode, from /proc (Linux); undefined elsewhere. */
 function cpuSeconds(pid) {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }; // clock ticks (USER_HZ = 100)
   } catch {
     return undefined;
   }
@@ -125,7 +125,10 @@ async function run(store, extra) {
     const r = await cannon(port, DURATION);
     const cpu1 = cpuSeconds(child.pid);
     // The service's own CPU per decision: what it would sustain on one idle core, whatever else loads the machine.
-    const cpuUs = cpu0 === undefined || cpu1 === undefined || r.requests.total === 0 ? undefined : ((cpu1 - cpu0) * 1e6) / r.requests.total;
+    const per = (key) => (cpu0 === undefined || cpu1 === undefined || r.requests.total === 0 ? undefined : ((cpu1[key] - cpu0[key]) * 1e6) / r.requests.total);
+    const userUs = per('user');
+    const systemUs = per('system');
+    const cpuUs = userUs === undefined || systemUs === undefined ? undefined : userUs + systemUs;
     emit({
       store,
       mix: MIX,
@@ -135,12 +138,16 @@ async function run(store, extra) {
       decisions_per_s: Math.round(r.requests.average),
       latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
       server_cpu_us_per_decision: cpuUs === undefined ? null : Number(cpuUs.toFixed(1)),
+      // user: JavaScript and Node; system: the kernel (mostly the loopback writes and reads).
+      server_cpu_user_us: userUs === undefined ? null : Number(userUs.toFixed(1)),
+      server_cpu_system_us: systemUs === undefined ? null : Number(systemUs.toFixed(1)),
       decisions_per_cpu_s: cpuUs === undefined ? null : Math.round(1e6 / cpuUs),
       non_2xx: r.non2xx,
       errors: r.errors,
       timeouts: r.timeouts,
       load1_before: before,
       load1_after: load1(),
+      loadavg_after: os.loadavg().map((x) => Number(x.toFixed(2))),
     });
   } finally {
     await stop(child);
