@@ -264,3 +264,43 @@ approve refund when args.amount > 1000 USD by role cfo within 10m else deny
     );
   });
 });
+
+describe('sessionTtlMs: a session expires as a whole, one TTL after its last commit', () => {
+  const text = `policy "p" version "1"
+role r
+agent "bot" roles [r]
+tool fetch(url: string)
+tool ping(x: string)
+tool pay(amount: integer)
+allow fetch
+allow ping
+allow pay
+deny ping when called pay because "no ping after pay"
+label web from tool fetch.result
+deny flow web -> pay.amount because "amount from web"
+`;
+  const req = (tool: string, args: Record<string, unknown>): Request => ({ agent: { id: 'bot' }, tool, args, context: { session: 's' } }) as Request;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('taint written once stays while later commits in the session refresh only the history', async () => {
+    const policy = policyOf(text);
+    const ttl = 1500;
+    const state = fresh({ sessionTtlMs: ttl });
+    expect((await policy.decideAsync(req('fetch', { url: 'u' }), { state })).effect).toBe('allow');
+    expect((await policy.checkResultAsync(req('fetch', { url: 'u' }), { amount: 9999 }, { state })).effect).toBe('allow');
+    const taintKey = `${state.prefix}t:1:s:web`;
+    expect(await state.client.pttl(taintKey)).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) {
+      await sleep(ttl / 3);
+      expect((await policy.decideAsync(req('ping', { x: `hi${i}` }), { state })).effect).toBe('allow');
+      // The ping wrote only the history; the taint set's TTL was refreshed with it.
+      expect(await state.client.pttl(taintKey)).toBeGreaterThan(ttl / 2);
+    }
+    const pay = await policy.decideAsync(req('pay', { amount: 9999 }), { state });
+    expect(pay.effect).toBe('deny');
+    expect(pay.reasons[0]!.message).toBe('amount from web');
+    // Idle: everything of the session goes, the key set too.
+    await sleep(ttl + 300);
+    expect((await state.client.keys(`${state.prefix}*:s`)).concat(await state.client.keys(`${state.prefix}t:1:s:*`))).toEqual([]);
+  });
+});

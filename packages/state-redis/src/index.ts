@@ -44,9 +44,11 @@ export interface RedisStateStoreOptions {
   /** Milliseconds the first command waits for the initial connection. Default 2000. */
   connectTimeoutMs?: number;
   /**
-   * Milliseconds after its last write that a session's state expires: its history, taint sets, redaction
-   * vault and session-scoped budgets (`budget per session`). Default: never (as in memory). With a TTL, a
-   * session idle for longer starts afresh (its budget too), so choose it longer than any session lives.
+   * Milliseconds after its last commit that a session's state expires: its history, taint sets, redaction
+   * vault and session-scoped budgets (`budget per session`), all together (every commit that writes any
+   * of them, or a session-scoped rate hit, or checks the session's history, refreshes them all; a decision
+   * that only reads refreshes nothing). Default: never (as in memory). With a TTL, a session idle for
+   * longer starts afresh (its budget too), so choose it longer than any session lives.
    */
   sessionTtlMs?: number;
 }
@@ -115,7 +117,8 @@ function parseRecord(s: unknown): ApprovalRecord | undefined {
  * first, `v:<session>` / `vv:<session>` redaction vault (JSON token → JSON text, `KIND:`JSON text → JSON
  * token). Key parts that are not well-formed UTF-16 are stored as U+0001 + their JSON (one to one). Budgets,
  * histories, taint, approvals and vaults do not expire, unless `sessionTtlMs` is set: then a session's
- * history, taint, vault and session-scoped budgets expire that long after their last write.
+ * history, taint, vault and session-scoped budgets expire together that long after the session's last
+ * commit (`sk:<session>` lists them, so one commit refreshes them all).
  *
  * Clocks: each decision uses its gateway's clock (or `options.now`). A rate-limit window counts every hit
  * stamped at or after `now − window`, including hits stamped *later* than `now` by a gateway whose clock
@@ -304,32 +307,54 @@ export class RedisStateStore implements AsyncStateStore {
     return { conflict: Number(raw[0]), before: usageOf(raw[1], raw[2], raw[3]) };
   }
 
-  /** Appends a TTL for every session-scoped key the writes touch. */
+  /**
+   * For every session the writes belong to, an `x` operation (run after the writes) that adds the session
+   * keys written to the session's key set `sk:<session>` and refreshes the TTL of every key in the set and
+   * of the set itself: a session's history, taint sets, vault and session budgets expire together, one TTL
+   * after the session's last commit, whichever of them that commit wrote.
+   */
   #expireSessions(writes: readonly Write[], keys: Keys, enc: Encoded[]): void {
     const ttl = this.#sessionTtl!;
-    const touched = new Set<string>();
+    const sessions = new Map<string, Set<string>>();
+    const touch = (session: string, ...written: string[]) => {
+      let set = sessions.get(session);
+      if (set === undefined) sessions.set(session, (set = new Set()));
+      for (const k of written) set.add(k);
+    };
     for (const w of writes) {
       switch (w.type) {
         case 'recordCall':
-          touched.add(this.#key('h', w.session));
+          touch(w.session, this.#key('h', w.session));
+          break;
+        case 'historyUnchanged':
+          touch(w.session);
           break;
         case 'taintAdd':
-          touched.add(this.#taintKey(w.session, w.label));
+          touch(w.session, this.#taintKey(w.session, w.label));
           break;
         case 'vaultAdd':
-          touched.add(this.#key('v', w.session));
-          touched.add(this.#key('vv', w.session));
+          touch(w.session, this.#key('v', w.session), this.#key('vv', w.session));
           break;
         case 'budgetCharge':
-        case 'budgetAdd':
-          // Engine budget keys are `budget|<id>|<scope>|<value>`.
-          if (w.key.split('|')[2] === 'session') touched.add(this.#key('b', w.key));
+        case 'budgetAdd': {
+          const session = sessionOfKey(w.key);
+          if (session !== undefined) touch(session, this.#key('b', w.key));
+          break;
+        }
+        case 'rateHit': {
+          // A session-scoped rate log keeps its own window TTL; the hit only says the session is active.
+          const session = sessionOfKey(w.key);
+          if (session !== undefined) touch(session);
+          break;
+        }
+        case 'approvalCreate':
+          if (w.record.session !== undefined) touch(w.record.session);
           break;
         default:
           break;
       }
     }
-    for (const k of touched) enc.push(['x', keys.ref(k), ttl]);
+    for (const [session, written] of sessions) enc.push(['x', keys.ref(this.#key('sk', session)), ttl, ...written]);
   }
 
   #encodeWrite(w: Write, keys: Keys): Encoded {
@@ -496,6 +521,12 @@ function fingerprint(r: ApprovalRecord): string {
  */
 function safe(s: string): string {
   return LONE_SURROGATE.test(s) || s.startsWith('\u0001') ? `\u0001${JSON.stringify(s)}` : s;
+}
+
+/** The session of an engine key `rate|<id>|session|<value>` or `budget|<id>|session|<value>`, else undefined. */
+function sessionOfKey(key: string): string | undefined {
+  const parts = key.split('|');
+  return parts.length >= 4 && parts[2] === 'session' ? parts.slice(3).join('|') : undefined;
 }
 
 function escapeGlob(s: string): string {

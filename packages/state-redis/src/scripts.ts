@@ -71,7 +71,9 @@ return out
  * `H k length lastJson` (writes nothing) if the history still has `length` calls and ends with `lastJson`.
  * Unconditional: `h k json max` history append (trimmed to the last `max`);
  * `t k kSeq cap member…` taint add (re-adding moves a member to the newest; trimmed to `cap`);
- * `u k at` rate undo (removes one hit at `at`); `x k ttlMs` sets a key's TTL (session state, when configured).
+ * `u k at` rate undo (removes one hit at `at`); `x kSet ttlMs name…` adds the key names to the session's key
+ * set `kSet`, then sets the TTL of every key the set names and of the set (session state, when configured;
+ * the names are not in KEYS, one more reason this store is not for Redis Cluster).
  *
  * Every check runs before any write: all or nothing. Returns `{conflict, c, t, m}`: `conflict` is the
  * 1-based index of the first write whose check failed (0: all applied), and `c t m` the usage before the
@@ -176,6 +178,9 @@ for _, s in ipairs(starts) do
   elseif t == 'H' then
     -- a check only
   elseif t == 'x' then
+    local last = s + 1 + tonumber(ARGV[s + 1])
+    for j = a + 2, last do redis.call('SADD', key, ARGV[j]) end
+    for _, m in ipairs(redis.call('SMEMBERS', key)) do redis.call('PEXPIRE', m, ARGV[a + 1]) end
     redis.call('PEXPIRE', key, ARGV[a + 1])
   elseif t == 'u' then
     local m = redis.call('ZRANGEBYSCORE', key, ARGV[a + 1], ARGV[a + 1], 'LIMIT', 0, 1)
