@@ -25,10 +25,24 @@ const verdicts = (r: PlanReport) => r.steps.map((s) => s.verdict);
 const rule = (r: PlanReport, i: number) => r.steps[i]!.decision?.reasons[0]?.rule;
 
 describe('customer-support', () => {
-  it('benign: reading a web page is allowed; admissible after the finance lead approves the $250 refund', async () => {
+  it('benign: admissible after the finance lead approves the $250 refund; the web page is read after the refunds', async () => {
     const r = await check('customer-support', 'benign');
-    expect(r).toMatchObject({ verdict: 'admissible', approvals: [3] });
-    expect(verdicts(r)).toEqual(['allow', 'allow', 'allow', 'pending_approval']);
+    expect(r).toMatchObject({ verdict: 'admissible', approvals: [2] });
+    expect(verdicts(r)).toEqual(['allow', 'allow', 'pending_approval', 'allow']);
+  });
+
+  it('the same refunds after reading the page depend on it: a refund amount may be a number the page held', async () => {
+    const dir = path.join(repo, 'examples', 'customer-support');
+    const artifact = compile([{ file: 'policy.writ', text: readFileSync(path.join(dir, 'policy.writ'), 'utf8') }]).artifact as Artifact;
+    const benign = JSON.parse(readFileSync(path.join(dir, 'plans', 'benign.json'), 'utf8'));
+    const [lookup, small, large, fetch] = benign.steps;
+    const r = await checkPlan(loadPolicy(artifact), parsePlan(artifact, { ...benign, steps: [lookup, fetch, small, large] }));
+    expect(r.internalErrors).toEqual([]);
+    expect(verdicts(r)).toEqual(['allow', 'allow', 'depends', 'depends']);
+    expect(r.steps[2]!.counterexample).toMatchObject({ labels: { amount: ['untrusted_web'] }, confirmed: true, agrees: true });
+    expect(r.reason).toBe(
+      'steps[2] issue_refund is denied if args.amount came from the result of steps[1] fetch_web_page (labelled untrusted_web): a refund amount must not come from a fetched web page (policy.writ:31)',
+    );
   });
 
   it('malicious: a refund amount taken from the fetched page is denied for every value by the taint flow', async () => {

@@ -138,8 +138,9 @@ describe('unknown arguments: Z3 with the state pinned', () => {
   });
 
   it('allow for every value when no value can be denied, and the step leaves state', async () => {
-    // web_fetch has no deny rule: any URL is allowed. Sending its (unknown) body by SMS is allowed too.
-    const r = await run([{ tool: 'web_fetch', args: { url: unknown('string') } }, sms('+1 555 0100', ref('steps[0].result.body'))]);
+    // web_fetch has no deny rule: any URL is allowed. Sending its (unknown) body by SMS is allowed too: to
+    // '+1' (shorter than the 3 characters a taint set records, so no fetched contact can be it).
+    const r = await run([{ tool: 'web_fetch', args: { url: unknown('string') } }, sms('+1', ref('steps[0].result.body'))]);
     expect(verdicts(r)).toEqual(['allow', 'allow']);
     expect(r.steps[1]!.labels).toEqual({ body: ['untrusted'] });
     expect(r.verdict).toBe('admissible');
@@ -217,14 +218,123 @@ describe('taint: $ref carries the referenced step result labels', () => {
     const toContact = await run([fetch, sms(ref('steps[0].result.contact.phone'))]);
     expect(verdicts(toContact)).toEqual(['allow', 'deny']);
     expect(toContact.steps[1]!.decision!.reasons[0]!.message).toBe('no messages to numbers scraped from the web');
+    // The body is not the contact part, but its value may equal a fetched contact (taint is by value).
     const toBody = await run([fetch, sms(ref('steps[0].result.body'))]);
-    expect(verdicts(toBody)).toEqual(['allow', 'allow']);
+    expect(verdicts(toBody)).toEqual(['allow', 'depends']);
+    expect(toBody.steps[1]!.counterexample).toMatchObject({ labels: { to: ['contact'] }, confirmed: true, agrees: true });
   });
 
   it('the runtime agrees: the flow denial is what it decides for a claimed label', () => {
     const d = policy.decide(req(refund(5), { labels: { amount: ['untrusted'] } }), { state: new MemoryStateStore(), now: PLAN_TIME, dryRun: true });
     expect(d.effect).toBe('deny');
     expect(d.reasons[0]!.kind).toBe('flow');
+  });
+});
+
+describe('taint from a labelled result: any later value may have come from it', () => {
+  const fetch = { tool: 'web_fetch', args: { url: 'https://shop.example/order/1' } };
+
+  it('an unknown argument after a fetch depends: denied if it came from the page', async () => {
+    const r = await run([fetch, sms(unknown('string'))]);
+    expect(verdicts(r)).toEqual(['allow', 'depends']);
+    const cex = r.steps[1]!.counterexample!;
+    expect(cex).toMatchObject({ labels: { to: ['contact'] }, confirmed: true, agrees: true });
+    expect(cex.assumes).toEqual(['if args.to came from the result of steps[0] web_fetch (labelled contact)']);
+    expect(cex.decision.reasons[0]!.message).toBe('no messages to numbers scraped from the web');
+    // The runtime: the fetch result holds that number, then the SMS to it is denied.
+    const store = new MemoryStateStore();
+    policy.decide(req(fetch), { state: store, now: PLAN_TIME });
+    policy.checkResult(req(fetch), { contact: { phone: cex.args['to'] } }, { state: store, now: PLAN_TIME });
+    expect(policy.decide(req(sms(cex.args['to'])), { state: store, now: PLAN_TIME }).effect).toBe('deny');
+    // Without a fetch before it, the same step is allowed for every value.
+    expect(verdicts(await run([sms(unknown('string'))]))).toEqual(['allow']);
+  });
+
+  it('a concrete argument after a fetch depends too (it may equal a value on the page); before it, or too short to be recorded, it does not', async () => {
+    const after = await run([fetch, refund(50)]);
+    expect(verdicts(after)).toEqual(['allow', 'depends']);
+    expect(after.steps[1]!.counterexample).toMatchObject({ args: {}, labels: { amount: ['untrusted'] } });
+    expect(after).toMatchObject({ verdict: 'depends', at: 1 });
+    expect(after.reason).toBe(
+      'steps[1] issue_refund is denied if args.amount came from the result of steps[0] web_fetch (labelled untrusted): a refund amount must not come from the web (policy.writ:26)',
+    );
+    const store = new MemoryStateStore();
+    policy.decide(req(fetch), { state: store, now: PLAN_TIME });
+    policy.checkResult(req(fetch), { amount: 50 }, { state: store, now: PLAN_TIME });
+    expect(policy.decide(req(refund(50)), { state: store, now: PLAN_TIME }).effect).toBe('deny');
+    expect(verdicts(await run([refund(50), fetch]))).toEqual(['allow', 'allow']);
+    expect(verdicts(await run([fetch, sms('+1')]))).toEqual(['allow', 'allow']);
+  });
+
+  it('a fetch in the initial history counts as a source', async () => {
+    const r = await run([refund(50)], { state: { history: [{ tool: 'web_fetch', args: { url: 'https://x.example' }, age: '5m' }] } });
+    expect(verdicts(r)).toEqual(['depends']);
+    expect(r.steps[0]!.counterexample!.assumes).toEqual(['if args.amount came from the result of a call in the initial history (labelled untrusted)']);
+  });
+});
+
+describe('history: a later step sees every value an earlier unknown may run with', () => {
+  const HIST = (allowA: string) => `policy "hist" version "1"
+role r
+agent "bot" roles [r]
+tool a(x: integer)
+tool b(y: integer)
+allow a ${allowA}
+allow b
+deny b when called a where (prior.x > 100) because "big a before b"
+`;
+  const load = (text: string) => {
+    const c = compile([{ file: 'hist.writ', text }]);
+    return loadPolicy(c.artifact as Artifact);
+  };
+  const steps = [{ tool: 'a', args: { x: unknown('integer') } }, { tool: 'b', args: { y: 1 } }];
+
+  it('b after a(unknown) depends on the value a ran with, and the runtime agrees', async () => {
+    const p = load(HIST(''));
+    const r = await checkPlan(p, parsePlan(p.artifact, { agent: { id: 'bot' }, steps }));
+    expect(r.internalErrors).toEqual([]);
+    expect(verdicts(r)).toEqual(['allow', 'depends']);
+    const cex = r.steps[1]!.counterexample!;
+    expect(cex).toMatchObject({ confirmed: true, agrees: true });
+    const x = Number(/"x":(-?\d+)/.exec(cex.assumes![0]!)![1]);
+    expect(x).toBeGreaterThan(100);
+    const store = new MemoryStateStore();
+    const at = (tool: string, args: Record<string, unknown>) => p.decide({ agent: { id: 'bot' }, tool, args, context: { session: 'plan' } }, { state: store, now: PLAN_TIME });
+    expect(at('a', { x }).effect).toBe('allow');
+    expect(at('b', { y: 1 }).effect).toBe('deny');
+  });
+
+  it('the free history values range over what the earlier step allows: b is allowed when a never runs above 100', async () => {
+    const p = load(HIST('when args.x <= 100'));
+    const r = await checkPlan(p, parsePlan(p.artifact, { agent: { id: 'bot' }, steps }));
+    expect(r.internalErrors).toEqual([]);
+    expect(verdicts(r)).toEqual(['depends', 'allow']);
+  });
+});
+
+describe('deny for every value: the reason is a rule that denies every value', () => {
+  it('a flow that denies every value is named, not an earlier rule that only some values trip', async () => {
+    const c = compile([
+      {
+        file: 'order.writ',
+        text: `policy "order" version "1"
+role r
+agent "bot" roles [r]
+tool fetch(url: string)
+tool refund(amount: money(USD))
+allow fetch
+allow refund
+deny refund when args.amount <= 0 USD because "a refund must be a positive amount"
+label web from tool fetch.result
+deny flow web -> refund.amount because "a refund amount must not come from the web"
+`,
+      },
+    ]);
+    const p = loadPolicy(c.artifact as Artifact);
+    const r = await checkPlan(p, parsePlan(p.artifact, { agent: { id: 'bot' }, steps: [{ tool: 'fetch', args: { url: 'https://x.example' } }, { tool: 'refund', args: { amount: ref('steps[0].result.amount') } }] }));
+    expect(r.internalErrors).toEqual([]);
+    expect(r).toMatchObject({ verdict: 'inadmissible', at: 1 });
+    expect(r.steps[1]!.decision!.reasons[0]!.message).toBe('a refund amount must not come from the web');
   });
 });
 
@@ -262,8 +372,8 @@ describe('property: every verdict holds for sampled values after the steps that 
         for (const s of r.steps) {
           const step = steps[s.index]!;
           const concrete = Object.fromEntries(Object.entries(step.args).filter(([p]) => !s.unknowns.includes(p)));
-          const context = Object.keys(s.labels).length ? { labels: s.labels } : {};
-          const replayWith = (values: Record<string, unknown>) => {
+          // steps[0] fetched a page: any value that a taint set can hold may have come from its result.
+          const replayWith = (values: Record<string, unknown>, labels: Record<string, string[]> = {}) => {
             const store = new MemoryStateStore();
             for (const prior of r.steps.slice(0, s.index)) {
               if (prior.leaves === 'not_run') continue;
@@ -271,10 +381,20 @@ describe('property: every verdict holds for sampled values after the steps that 
               const args = { ...Object.fromEntries(Object.entries(ps.args).filter(([p]) => !prior.unknowns.includes(p))), ...prior.witness };
               expect(runOn(store, req({ tool: ps.tool, args }, Object.keys(prior.labels).length ? { labels: prior.labels } : {})).final.effect).toBe('allow');
             }
-            return runOn(store, req({ tool: step.tool, args: { ...concrete, ...values } }, context));
+            const claims: Record<string, string[]> = { ...s.labels };
+            for (const [p, ls] of Object.entries(labels)) claims[p] = [...(claims[p] ?? []), ...ls];
+            return runOn(store, req({ tool: step.tool, args: { ...concrete, ...values } }, Object.keys(claims).length ? { labels: claims } : {}));
+          };
+          const fromPage = (values: Record<string, unknown>) => {
+            const args = { ...concrete, ...values };
+            return Object.fromEntries(
+              Object.entries(args)
+                .filter(([, v]) => typeof v === 'number' || (typeof v === 'string' && v.length >= 3))
+                .map(([p]) => [p, ['untrusted', 'contact']]),
+            );
           };
           if (s.verdict === 'depends') {
-            expect(replayWith(s.counterexample!.args).final.effect).toBe('deny');
+            expect(replayWith(s.counterexample!.args, s.counterexample!.labels).final.effect).toBe('deny');
             continue;
           }
           const sampleSets = s.unknowns.length ? s.unknowns.map((p) => samples[p]!.map((v) => [p, v] as const)) : [[]];
@@ -283,6 +403,10 @@ describe('property: every verdict holds for sampled values after the steps that 
             const d = replayWith(Object.fromEntries(combo));
             if (s.verdict === 'allow') expect(d.first.effect).toBe('allow');
             if (s.verdict === 'pending_approval') expect(d.final.effect).toBe('allow');
+            // Allowed whatever the fetched page held: also with every value it could have supplied.
+            if (s.verdict === 'allow' || s.verdict === 'pending_approval') {
+              expect(replayWith(Object.fromEntries(combo), fromPage(Object.fromEntries(combo))).final.effect).toBe('allow');
+            }
             if (s.verdict === 'deny') expect(d.final.effect).toBe('deny');
           }
         }
@@ -359,7 +483,8 @@ describe('malformed plans fail closed with the JSON path', () => {
           expect(offset).toBeDefined();
           const rest = text.slice(offset);
           const end = jsonErrorOffset(rest) ?? rest.length;
-          expect(JSON.parse(rest.slice(0, end))).toEqual(value);
+          // JSON has no -0: the text of -0 is 0.
+          expect(JSON.parse(rest.slice(0, end))).toEqual(JSON.parse(JSON.stringify(value)));
         }
         expect(jsonPathOffset(text, '$.no.such[3]')).toBeUndefined();
       }),

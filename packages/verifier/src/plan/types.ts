@@ -89,8 +89,18 @@ export interface StepCounterexample {
   decision: Decision;
   /** False when the runtime and the SMT encoding disagree: an internal error in Writ. */
   agrees: boolean;
-  /** False when no concrete strings were found for the detector behaviour the solver assumed. */
+  /**
+   * False when no concrete strings were found for the detector behaviour the solver assumed, or when the
+   * earlier-step values it assumes are ones that step is not allowed with.
+   */
   confirmed: boolean;
+  /**
+   * What the denial assumes beyond the unknowns' values, one sentence each: that an argument came from a
+   * labelled tool result of an earlier step, or that an earlier step ran with other values of its unknowns.
+   */
+  assumes?: string[];
+  /** Labels the denial assumes the arguments carry (from results), as `context.labels` claims its replay made. */
+  labels?: Record<string, string[]>;
 }
 
 export interface StepReport {

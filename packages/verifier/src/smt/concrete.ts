@@ -255,7 +255,19 @@ export interface PinOptions {
    * their taint is still pinned to the labels the case's request claims for them.
    */
   free?: ReadonlySet<string>;
+  /**
+   * Taint flags left symbolic, keyed `label + "\u0000" + param` (taint a plan cannot know: the value may have
+   * come from a labelled tool result). A key the request claims is still pinned to true.
+   */
+  freeTaint?: ReadonlySet<string>;
+  /** History arguments left symbolic, keyed `entry + "\u0000" + param` (an earlier plan step's unknowns). */
+  freeHistory?: ReadonlySet<string>;
 }
+
+/** Key of a taint flag in {@link PinOptions.freeTaint}. */
+export const taintKey = (label: string, param: string): string => `${label}\u0000${param}`;
+/** Key of a history argument in {@link PinOptions.freeHistory}. */
+export const historyKey = (entry: number, param: string): string => `${entry}\u0000${param}`;
 
 /**
  * Assertions fixing every constant of `enc` to the case's values, and every uninterpreted predicate
@@ -317,7 +329,8 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case, options:
         break;
       case 'taint': {
         const claims = (key: string) => (own(labels, key) as string[] | undefined)?.includes(o.label) === true;
-        pin(v, claims(o.param) || claims('*'));
+        const claimed = claims(o.param) || claims('*');
+        if (claimed || !options.freeTaint?.has(taintKey(o.label, o.param))) pin(v, claimed);
         break;
       }
       case 'hist_present':
@@ -331,7 +344,7 @@ export function pinCase(artifact: Artifact, enc: ToolEncoding, c: Case, options:
         break;
       case 'hist_arg': {
         const e = entries[o.entry];
-        if (e && own(e.args, o.param) !== undefined) pin(v, normalise(own(e.args, o.param), o.type));
+        if (e && own(e.args, o.param) !== undefined && !options.freeHistory?.has(historyKey(o.entry, o.param))) pin(v, normalise(own(e.args, o.param), o.type));
         break;
       }
       case 'limit_full':
