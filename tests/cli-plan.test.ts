@@ -118,6 +118,23 @@ describe('writ plan', () => {
     expect(j.reason).toContain('denied for every value of its unknowns');
   });
 
+  it('a concrete refund after a fetch depends: the counterexample says the amount would have come from the page; exit 1', async () => {
+    const plan = {
+      agent: { id: 'bot' },
+      steps: [
+        { tool: 'web_fetch', args: { url: 'https://shop.example/o/1' } },
+        { tool: 'issue_refund', args: { order_id: 'o-1', amount: 40 } },
+      ],
+    };
+    const r = await writ(['plan', '--policy', taintPolicy, planFile('after-fetch.json', plan)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('    counterexample: {} if args.amount came from the result of steps[0] web_fetch (labelled untrusted) -> runtime: deny\n');
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
+      'depends: steps[1] issue_refund is denied if args.amount came from the result of steps[0] web_fetch (labelled untrusted): a refund amount must not come from the web (taint.writ:9)',
+    );
+  });
+
   it('an allowed unknown: admissible, exit 0', async () => {
     const plan = { agent: { id: 'bot' }, steps: [{ tool: 'web_fetch', args: { url: { $unknown: 'string' } } }] };
     const r = await writ(['plan', '--policy', taintPolicy, planFile('unknown-ok.json', plan)]);

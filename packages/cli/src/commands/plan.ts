@@ -188,7 +188,16 @@ export function planVerification(r: PlanReport): Record<string, unknown> {
       leaves: s.leaves,
       // Rule ids are `file:line` relative to the policy root, so the certificate does not depend on the working directory.
       ...(s.decision?.reasons[0] ? { rule: s.decision.reasons[0].rule } : {}),
-      ...(s.counterexample ? { counterexample: { args: s.counterexample.args, effect: s.counterexample.decision.effect } } : {}),
+      ...(s.counterexample
+        ? {
+            counterexample: {
+              args: s.counterexample.args,
+              effect: s.counterexample.decision.effect,
+              ...(s.counterexample.assumes ? { assumes: s.counterexample.assumes } : {}),
+              ...(s.counterexample.labels ? { labels: s.counterexample.labels } : {}),
+            },
+          }
+        : {}),
       ...(s.witness ? { witness: s.witness } : {}),
     })),
   };
@@ -247,7 +256,9 @@ export function renderReport(r: PlanReport, file: string, root: string, color: b
     const why = step.verdict === 'unknown' ? step.reason : reason?.message;
     out.push(`  ${`steps[${step.index}] ${step.tool}`.padEnd(nameWidth)}  ${verdictText(step.verdict)}${where.padEnd(whereWidth)}  ${why ?? ''}${unknown}`);
     if (step.counterexample) {
-      out.push(`    counterexample: ${JSON.stringify(step.counterexample.args)} -> runtime: ${step.counterexample.decision.effect}${step.counterexample.agrees ? '' : s('red', ' (DISAGREES with the SMT encoding)')}`);
+      const cex = step.counterexample;
+      const assumes = cex.assumes?.length ? ` ${cex.assumes.join(' and ')}` : '';
+      out.push(`    counterexample: ${JSON.stringify(cex.args)}${assumes} -> runtime: ${cex.decision.effect}${cex.agrees ? '' : s('red', ' (DISAGREES with the SMT encoding)')}`);
     }
     if (step.verdict === 'depends' && step.witness) {
       out.push(s('dim', `    assumed to run with ${JSON.stringify(step.witness)} for the later steps${step.leaves === 'ran_after_approval' ? ' (after its approval)' : ''}`));
