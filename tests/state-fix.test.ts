@@ -304,3 +304,25 @@ deny flow web -> pay.amount because "amount from web"
     expect((await state.client.keys(`${state.prefix}*:s`)).concat(await state.client.keys(`${state.prefix}t:1:s:*`))).toEqual([]);
   });
 });
+
+describe('rate limits: a gateway whose clock runs ahead does not trim hits other gateways still count', () => {
+  it('3 per minute: after a +45 s gateway, correct clocks still see their own hits', async () => {
+    const policy = policyOf(`policy "p" version "1"
+role r
+agent "bot" roles [r]
+tool sms(x: string)
+allow sms
+limit sms 3 per 1m per global
+`);
+    const state = fresh();
+    const T0 = Date.parse('2026-06-01T00:00:00Z');
+    const at = async (realS: number, skewS: number) =>
+      (await policy.decideAsync({ agent: { id: 'bot' }, tool: 'sms', args: { x: 'a' } } as Request, { state, now: T0 + (realS + skewS) * 1000 })).effect;
+    expect([await at(0, 0), await at(1, 0), await at(2, 0)]).toEqual(['allow', 'allow', 'allow']);
+    // The fast gateway misses the first 45 s of the true window (the documented bound of its overshoot).
+    expect(await at(20, 45)).toBe('allow');
+    expect([await at(21, 0), await at(22, 0), await at(23, 0)]).toEqual(['deny', 'deny', 'deny']);
+    const rates = await state.client.keys(`${state.prefix}r:*`);
+    expect(await state.client.zcard(rates[0]!)).toBe(4);
+  });
+});

@@ -54,7 +54,11 @@ export interface RedisStateStoreOptions {
 }
 
 const STANDARD_TOKEN = /^<([A-Z0-9_]{1,64})_(\d{1,9})>$/;
-/** Kept after a rate-limit window ends before Redis expires the key, in ms (clock skew between gateways). */
+/**
+ * Clock skew between gateways tolerated by rate limits, in ms: hits are kept this long past the end of
+ * their window (trimmed only when older than `now − window − slack`; the key expires this long after a
+ * window's last hit).
+ */
 const RATE_TTL_SLACK_MS = 60_000;
 
 type Encoded = Array<string>;
@@ -122,8 +126,14 @@ function parseRecord(s: unknown): ApprovalRecord | undefined {
  *
  * Clocks: each decision uses its gateway's clock (or `options.now`). A rate-limit window counts every hit
  * stamped at or after `now − window`, including hits stamped *later* than `now` by a gateway whose clock
- * runs ahead, so clock skew between gateways can only deny early, never overshoot. (The in-memory store
- * ignores hits later than `now`; the two agree whenever each key's clock never goes back.)
+ * runs ahead. What holds, for gateways whose clocks differ by at most 60 s (hits are trimmed only once
+ * older than `now − window − 60 s`): a gateway with a correct clock never admits more than the limit in
+ * its window; a gateway whose clock runs *behind* by s counts a window s longer and only denies early; a
+ * gateway whose clock runs *ahead* by s does not see the hits stamped in the first s ms of the true
+ * window, so it can admit up to that many calls more than the limit (its own skew is the bound of what it
+ * misses, in time, not in calls). Beyond 60 s of skew a fast gateway's trim can also delete hits other
+ * gateways still count. (The in-memory store ignores hits later than `now`; the two agree whenever each
+ * key's clock never goes back.)
  *
  * Failure: while Redis is unreachable every command fails at once (no offline queue; `commandTimeoutMs`
  * bounds a hung server), so stateful decisions deny with "state store unavailable"; ioredis reconnects in
@@ -362,7 +372,10 @@ export class RedisStateStore implements AsyncStateStore {
       case 'rateHit': {
         const member = `${w.now}:${this.#rateTag}:${(this.#rateSeq = (this.#rateSeq + 1) % 1e9)}`;
         const ttl = Math.ceil(Math.max(0, w.windowMs)) + RATE_TTL_SLACK_MS;
-        return ['r', keys.ref(this.#key('r', w.key)), num(w.now - w.windowMs), num(w.now), num(w.limit), member, num(ttl)];
+        // Trim only hits older than the window by more than the slack: a gateway whose clock runs ahead
+        // must not delete hits still inside the window of gateways with correct clocks.
+        const trim = num(w.now - w.windowMs - RATE_TTL_SLACK_MS);
+        return ['r', keys.ref(this.#key('r', w.key)), num(w.now - w.windowMs), num(w.now), num(w.limit), member, num(ttl), trim];
       }
       case 'rateUndo':
         return ['u', keys.ref(this.#key('r', w.key)), num(w.at)];

@@ -57,8 +57,9 @@ return out
 
 /**
  * COMMIT. Conditional writes:
- * `r k from now limit member ttlMs` rate hit if the hits at or after `from` are fewer than `limit` (then
- * drops hits before `from`, adds `member` at `now`, sets the TTL);
+ * `r k from now limit member ttlMs trim` rate hit if the hits at or after `from` are fewer than `limit`
+ * (then drops hits before `trim` — earlier than `from` by the skew slack, so a fast clock does not delete
+ * hits other gateways still count — adds `member` at `now`, sets the TTL);
  * `b k dc dt dm lc lt lm` budget charge if every limited dimension (limit not "") stays within its limit;
  * `B k dc dt dm` budget add (checked only for range, as `b` is too: every stored value and delta an integer
  * string, every sum within ±2^53, so HINCRBY cannot fail in the write phase);
@@ -148,7 +149,7 @@ for _, s in ipairs(starts) do
   local a = s + 2
   local key = KEYS[tonumber(ARGV[a])]
   if t == 'r' then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[a + 1])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[a + 6])
     redis.call('ZADD', key, ARGV[a + 2], ARGV[a + 4])
     redis.call('PEXPIRE', key, ARGV[a + 5])
   elseif t == 'b' or t == 'B' then
