@@ -304,6 +304,17 @@ deny b when called a where (prior.x > 100) because "big a before b"
     expect(at('b', { y: 1 }).effect).toBe('deny');
   });
 
+  it('a concrete step the witness history denies is not denied outright when other allowed values let it run', async () => {
+    // a runs with any x <= 100; b is denied after an a above 50. Whatever witness a runs with, b depends.
+    const p = load(HIST('when args.x <= 100').replace('prior.x > 100', 'prior.x > 50'));
+    const r = await checkPlan(p, parsePlan(p.artifact, { agent: { id: 'bot' }, steps }));
+    expect(r.internalErrors).toEqual([]);
+    expect(verdicts(r)).toEqual(['depends', 'depends']);
+    const x = Number(/"x":(-?\d+)/.exec(r.steps[1]!.counterexample!.assumes![0]!)![1]);
+    expect(x).toBeGreaterThan(50);
+    expect(x).toBeLessThanOrEqual(100);
+  });
+
   it('the free history values range over what the earlier step allows: b is allowed when a never runs above 100', async () => {
     const p = load(HIST('when args.x <= 100'));
     const r = await checkPlan(p, parsePlan(p.artifact, { agent: { id: 'bot' }, steps }));

@@ -116,8 +116,11 @@ class PlanChecker {
   readonly leaves: StepAssumption[] = [];
   /** Requests of the steps that ran, in order (approved first where they asked). */
   private readonly executed: Request[] = [];
-  /** For each executed request: its plan step and the parameters that were unknown (its witness values). */
-  private readonly executedFrom: Array<{ step: number; unknowns: string[] }> = [];
+  /**
+   * For each executed request: its plan step, the parameters that were unknown (its witness values), and
+   * the index of the history entry it left (none when the policy keeps no history).
+   */
+  private readonly executedFrom: Array<{ step: number; unknowns: string[]; entry?: number }> = [];
   /** Symbolic steps that ran: their base script, allow symbol and argument symbols, to constrain later steps. */
   private readonly scripts = new Map<number, { body: string; allow: string; args: Map<string, string> }>();
   /** Extra script lines of the step being checked: the earlier steps its free history arguments come from. */
@@ -202,6 +205,7 @@ class PlanChecker {
    * ran are remembered, so that a counterexample can be replayed on a fresh store.
    */
   run(request: Request, store: StateStore = this.store, from?: { step: number; unknowns: string[] }): { first: Decision; final: Decision } {
+    const before = store === this.store ? this.store.history(this.session).length : 0;
     const first = this.decide(request, false, store);
     let final = first;
     if (first.effect === 'pending_approval' && first.approval) {
@@ -210,7 +214,8 @@ class PlanChecker {
     }
     if (store === this.store && final.effect === 'allow') {
       this.executed.push(request);
-      this.executedFrom.push(from ?? { step: -1, unknowns: [] });
+      const after = this.store.history(this.session).length;
+      this.executedFrom.push({ ...(from ?? { step: -1, unknowns: [] }), ...(after > before ? { entry: after - 1 } : {}) });
     }
     return { first, final };
   }
@@ -224,11 +229,11 @@ class PlanChecker {
     const store = new MemoryStateStore();
     this.seed(store);
     let unrealizable: string | undefined;
-    const base = this.plan.state.history.length;
     this.executed.forEach((r, k) => {
       const subst: Record<string, unknown> = {};
-      for (const p of this.executedFrom[k]!.unknowns) {
-        const key = historyKey(base + k, p);
+      const from = this.executedFrom[k]!;
+      for (const p of from.entry === undefined ? [] : from.unknowns) {
+        const key = historyKey(from.entry!, p);
         if (history.has(key)) subst[p] = history.get(key);
       }
       if (Object.keys(subst).length === 0) return void this.run(r, store);
@@ -251,14 +256,17 @@ class PlanChecker {
     return out;
   }
 
-  /** Whether a step's decision may read state the plan cannot know (cheap test before encoding it). */
-  private mayRelax(index: number, step: PlanStep): boolean {
+  /**
+   * Whether a step's decision may read state the plan cannot know (a cheap test before encoding it): earlier
+   * steps' unknowns through `called … where prior.*` ('history'), or only result taint ('taint').
+   */
+  private mayRelax(index: number, step: PlanStep): 'history' | 'taint' | undefined {
     const ix = this.artifact.index[step.tool];
-    if (!ix) return false;
+    if (!ix) return undefined;
+    const rules = [...ix.deny, ...ix.approve, ...ix.allow].map((i) => this.artifact.rules[i]!.when);
+    if (this.executedFrom.some((e) => e.unknowns.length > 0) && rules.some(readsPrior)) return 'history';
     const labels = this.resultLabels(index);
-    if (ix.flows.some((i) => labels.has(this.artifact.flows[i]!.label))) return true;
-    if (!this.executedFrom.some((e) => e.unknowns.length > 0)) return false;
-    return [...ix.deny, ...ix.approve, ...ix.allow].some((i) => readsPrior(this.artifact.rules[i]!.when));
+    return ix.flows.some((i) => labels.has(this.artifact.flows[i]!.label)) ? 'taint' : undefined;
   }
 
   /** The step's {@link Relaxation}, from the variables its encoding reads. */
@@ -266,7 +274,6 @@ class PlanChecker {
     const out: Relaxation = { taint: new Map(), history: new Map() };
     const labels = this.resultLabels(index);
     const claimed = this.labels(step);
-    const base = this.plan.state.history.length;
     for (const v of enc.vars.vars.values()) {
       const o = v.origin;
       if (o.kind === 'taint') {
@@ -274,7 +281,7 @@ class PlanChecker {
         const claims = [...(claimed[o.param] ?? []), ...(claimed['*'] ?? [])].includes(o.label);
         if (from !== undefined && !claims) out.taint.set(taintKey(o.label, o.param), { label: o.label, param: o.param, from });
       } else if (o.kind === 'hist_arg') {
-        const e = this.executedFrom[o.entry - base];
+        const e = this.executedFrom.find((x) => x.entry === o.entry);
         if (e && e.unknowns.includes(o.param)) out.history.set(historyKey(o.entry, o.param), { entry: o.entry, param: o.param, step: e.step });
       }
     }
@@ -391,8 +398,10 @@ class PlanChecker {
     const base = { index, tool: step.tool, unknowns, labels, notes };
     if (unknowns.length === 0) {
       const request = this.request(step);
-      // A concrete step whose decision may read results or earlier unknowns: symbolic over those alone.
-      if (this.mayRelax(index, step) && this.decide(request, true).effect !== 'deny') {
+      // A concrete step whose decision may read results or earlier unknowns: symbolic over those alone. A
+      // free taint flag can only add denials (a denial stays one); other history values may lift one.
+      const relax = this.mayRelax(index, step);
+      if (relax && (relax === 'history' || this.decide(request, true).effect !== 'deny')) {
         const r = await this.symbolic(index, step, base, true);
         if (r) return r;
       }
