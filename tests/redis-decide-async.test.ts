@@ -63,6 +63,12 @@ function downStore(): AsyncStateStore {
   });
 }
 
+/** A store without the batch operations: the engine then uses the single ones (the generic path). */
+function singleOps(store: AsyncStateStore): AsyncStateStore {
+  const { load: _load, commit: _commit, ...rest } = store;
+  return rest;
+}
+
 /** Counts the operations that reach a store. */
 function counted(store: AsyncStateStore): { store: AsyncStateStore; calls: string[] } {
   const calls: string[] = [];
@@ -111,11 +117,15 @@ describe('decideAsync over an in-memory store', () => {
 
   it('a stateless decision never touches the store; a stateful one fetches once and commits once', async () => {
     const policy = policyOf(NO_BUDGET);
-    const { store, calls } = counted(toAsyncStore(new MemoryStateStore()));
+    const { store, calls } = counted(singleOps(toAsyncStore(new MemoryStateStore())));
     expect((await policy.decideAsync(ping, { state: store, now: START })).effect).toBe('allow');
     expect(calls).toEqual([]);
     expect((await policy.decideAsync(sms, { state: store, now: START })).effect).toBe('allow');
     expect(calls).toEqual(['rateCount', 'rateHit']);
+    // toAsyncStore's own batch operations: one load, one commit.
+    const batched = counted(toAsyncStore(new MemoryStateStore()));
+    expect((await policy.decideAsync(sms, { state: batched.store, now: START })).effect).toBe('allow');
+    expect(batched.calls).toEqual(['load', 'commit']);
   });
 
   it('concurrent decisions on one store never overshoot a limit or a budget', async () => {
@@ -133,7 +143,7 @@ describe('decideAsync over an in-memory store', () => {
   it('a decision raced between fetch and commit is redone on fresh values', async () => {
     const policy = policyOf(POLICY);
     const memory = new MemoryStateStore();
-    const inner = toAsyncStore(memory);
+    const inner = singleOps(toAsyncStore(memory));
     let raced = false;
     // Another gateway takes the last slot after this decision fetched the window, before it commits.
     const state: AsyncStateStore = {
@@ -160,13 +170,14 @@ describe('decideAsync over an in-memory store', () => {
     const inner = toAsyncStore(memory);
     const lookup = { agent: { id: 'a' }, tool: 'lookup', args: { customer: 'c1' }, context: { session: 's' } };
     const exportC2 = { agent: { id: 'a' }, tool: 'export', args: { customer: 'c2' }, context: { session: 's' } };
-    let reads = 0;
+    let commits = 0;
     const state: AsyncStateStore = {
       ...inner,
-      history: async (session) => {
-        // After this decision fetched the (empty) history, a parallel call's lookup(c1) is recorded.
-        if (++reads === 2) policy.decide(lookup, { state: memory, now: START });
-        return inner.history(session);
+      commit: async (writes) => {
+        // After this decision fetched the (empty) history, before it commits, a parallel call's lookup(c1)
+        // is recorded.
+        if (++commits === 1) policy.decide(lookup, { state: memory, now: START });
+        return inner.commit!(writes);
       },
     };
     const d = await policy.decideAsync(exportC2, { state, now: START + 1 });
@@ -187,7 +198,7 @@ describe('decideAsync over an in-memory store', () => {
   it('a rejected reservation is compensated when a later conditional write conflicts (no batch commit)', async () => {
     const policy = policyOf(POLICY.replace('limit sms 3 per 1h per global', 'limit spend 3 per 1h per global'));
     const memory = new MemoryStateStore();
-    const inner = toAsyncStore(memory);
+    const inner = singleOps(toAsyncStore(memory));
     let fail = true;
     const state: AsyncStateStore = {
       ...inner,

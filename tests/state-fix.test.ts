@@ -326,3 +326,52 @@ limit sms 3 per 1m per global
     expect(await state.client.zcard(rates[0]!)).toBe(4);
   });
 });
+
+describe('toAsyncStore: batch commit, so sequence rules are atomic; the single-operation path refuses them', () => {
+  const text = `policy "p" version "1"
+role r
+agent "bot" roles [r]
+tool pay(x: string)
+tool cancel(x: string)
+allow pay
+allow cancel
+deny pay when called cancel because "cancelled"
+deny cancel when called pay because "paid"
+limit pay 100 per 1h per global
+`;
+  const req = (tool: string, session = 's'): Request => ({ agent: { id: 'bot' }, tool, args: { x: 'a' }, context: { session } }) as Request;
+
+  it('parallel pay and cancel in one session: exactly one is allowed', async () => {
+    const policy = policyOf(text);
+    for (let i = 0; i < 20; i++) {
+      const mem = new MemoryStateStore();
+      const state = toAsyncStore(mem);
+      const [a, b] = await Promise.all([policy.decideAsync(req('pay'), { state }), policy.decideAsync(req('cancel'), { state })]);
+      expect([a.effect, b.effect].sort()).toEqual(['allow', 'deny']);
+      expect(mem.history('s')).toHaveLength(1);
+    }
+  });
+
+  it('commit applies all or nothing', async () => {
+    const mem = new MemoryStateStore();
+    const state = toAsyncStore(mem);
+    mem.budgetAdd('b', { calls: 5, tokens: 0, costMicros: 0 });
+    const r = await state.commit!([
+      { type: 'rateHit', key: 'k', now: 10, windowMs: 100, limit: 1 },
+      { type: 'recordCall', session: 's', call: { tool: 't', args: {}, at: 10 }, max: 10 },
+      { type: 'budgetCharge', key: 'b', delta: { calls: 1, tokens: 0, costMicros: 0 }, limits: { calls: 5 } },
+    ]);
+    expect(r).toEqual({ ok: false, conflict: 2 });
+    expect(mem.rateCount('k', 10, 100)).toBe(0);
+    expect(mem.history('s')).toEqual([]);
+    expect(mem.budgetUse('b').calls).toBe(5);
+  });
+
+  it('a store without commit fails closed on a decision that read a session history', async () => {
+    const policy = policyOf(text);
+    const { load: _l, commit: _c, ...single } = toAsyncStore(new MemoryStateStore());
+    const d = await policy.decideAsync(req('pay'), { state: single });
+    expect(d.effect).toBe('deny');
+    expect(d.reasons[0]!.rule).toBe('writ:state-store');
+  });
+});

@@ -80,7 +80,9 @@ export type CommitResult = { ok: true } | { ok: false; conflict: number };
  * the approval) changes nothing; the engine refetches and decides again. A store may implement the two
  * optional batch operations to do each step in one round trip; without them the engine issues the single
  * operations below (reads concurrently; writes in order, compensating the reservations already made when a
- * conditional write fails).
+ * conditional write fails). Without `commit`, a decision that read a session history (a sequence rule)
+ * cannot be committed atomically and fails closed ("state store unavailable"): implement `commit` for
+ * policies with `called` conditions.
  */
 export interface AsyncStateStore {
   // ---- batch (optional) --------------------------------------------------------------------------------

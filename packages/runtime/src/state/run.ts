@@ -121,7 +121,6 @@ async function loadOne(store: AsyncStateStore, r: StateRead): Promise<StateReadV
 
 /** Order of the conditional writes in a commit without `commit`: those that can be compensated first. */
 const CONDITIONAL_ORDER: Partial<Record<StateWrite['type'], number>> = {
-  historyUnchanged: 0,
   rateHit: 0,
   budgetCharge: 1,
   vaultAdd: 2,
@@ -135,12 +134,20 @@ function negate(d: BudgetUsage): BudgetUsage {
 
 /**
  * Commits `writes`: with the store's `commit` if it has one (all or none); otherwise one operation each,
- * conditional writes first (history checks, rate hits, budget charges, vault tokens, then the approval write, of which a
+ * conditional writes first (rate hits, budget charges, vault tokens, then the approval write, of which a
  * decision makes at most one), undoing the rate hits and budget charges already made if a later conditional
  * write fails. A vault token issued before a failed approval write stays (it maps a value, it grants nothing).
+ *
+ * @throws rejects (the decision then fails closed: "state store unavailable") when the store has no
+ *   `commit` and the writes depend on a session history (`historyUnchanged`): single operations cannot
+ *   check a history and append to it atomically, so two parallel calls could each pass a sequence rule
+ *   that the other's call should have denied.
  */
 export async function commitWrites(store: AsyncStateStore, writes: readonly StateWrite[]): Promise<CommitResult> {
   if (store.commit !== undefined) return store.commit(writes);
+  if (writes.some((w) => w.type === 'historyUnchanged')) {
+    throw new Error('this state store has no atomic commit(), which a decision that read a session history (a sequence rule) needs');
+  }
   const order = writes.map((w, i) => i);
   const rank = (i: number) => CONDITIONAL_ORDER[writes[i]!.type] ?? 9;
   order.sort((a, b) => rank(a) - rank(b) || a - b);
@@ -166,11 +173,8 @@ export async function commitWrites(store: AsyncStateStore, writes: readonly Stat
       case 'approvalSwap':
         ok = await store.approvalSwap(w.next, w.expected);
         break;
-      case 'historyUnchanged': {
-        const h = await store.history(w.session);
-        ok = h.length === w.length && JSON.stringify(h[h.length - 1]) === JSON.stringify(w.last);
-        break;
-      }
+      case 'historyUnchanged':
+        break; // refused above
       case 'budgetAdd':
         await store.budgetAdd(w.key, w.delta);
         break;
