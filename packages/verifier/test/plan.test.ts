@@ -323,6 +323,55 @@ deny b when called a where (prior.x > 100) because "big a before b"
   });
 });
 
+describe('property: a step allowed (or denied) for every value is, whatever values the earlier unknowns ran with', () => {
+  const text = `policy "hist-prop" version "1"
+role r
+agent "bot" roles [r]
+tool a(x: integer)
+tool b(y: integer)
+allow a when args.x <= 100
+allow b
+deny b when called a where (prior.x > 50) because "big a before b"
+deny a when called b where (prior.y == 7) because "b 7 before a"
+`;
+  const p = loadPolicy(compile([{ file: 'hist.writ', text }]).artifact as Artifact);
+  const X = [0, 50, 51, 100, 101];
+  const Y = [1, 7, 8];
+  const stepArb = fc.oneof(
+    fc.record({ tool: fc.constant('a'), args: fc.record({ x: fc.oneof(fc.constantFrom(...X), fc.constant(unknown('integer'))) }) }),
+    fc.record({ tool: fc.constant('b'), args: fc.record({ y: fc.oneof(fc.constantFrom(...Y), fc.constant(unknown('integer'))) }) }),
+  );
+
+  it('checked against every combination of sampled values of all the unknowns', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 2, maxLength: 4 }), async (steps) => {
+        const r = await checkPlan(p, parsePlan(p.artifact, { agent: { id: 'bot' }, steps }));
+        expect(r.internalErrors).toEqual([]);
+        // Every assignment of sampled values to the plan's unknowns, run in order on one store.
+        let combos: Array<Array<Record<string, unknown>>> = [[]];
+        for (const step of steps) {
+          const [param, arg] = Object.entries(step.args)[0]!;
+          const values = typeof arg === 'object' ? (param === 'x' ? X : Y) : [arg];
+          combos = combos.flatMap((c) => values.map((v) => [...c, { [param]: v }]));
+        }
+        for (const combo of combos) {
+          const store = new MemoryStateStore();
+          for (const [i, s] of r.steps.entries()) {
+            const d = p.decide({ agent: { id: 'bot' }, tool: s.tool, args: combo[i]!, context: { session: 'plan' } }, { state: store, now: PLAN_TIME });
+            if (r.steps.slice(0, i).every((e) => e.leaves !== 'not_run')) {
+              if (s.verdict === 'allow') expect(d.effect, `steps[${i}] with ${JSON.stringify(combo)}`).toBe('allow');
+              if (s.verdict === 'deny') expect(d.effect, `steps[${i}] with ${JSON.stringify(combo)}`).toBe('deny');
+            }
+            // Later steps are checked after earlier ones that ran: stop at the first the runtime denies.
+            if (d.effect !== 'allow') break;
+          }
+        }
+      }),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+});
+
 describe('deny for every value: the reason is a rule that denies every value', () => {
   it('a flow that denies every value is named, not an earlier rule that only some values trip', async () => {
     const c = compile([
