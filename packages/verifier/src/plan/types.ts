@@ -67,9 +67,10 @@ export const DEFAULT_PLAN_SESSION = 'plan';
 export const DEFAULT_PLAN_TIME = '2026-01-01T12:00:00.000Z';
 
 /**
- * A step's verdict: `allow`, `deny` or `pending_approval` for every value of its unknown arguments;
- * `depends` when some values are denied and others are not (a counterexample shows a denied one);
- * `unknown` when the solver gave no answer in time.
+ * A step's verdict: `allow`, `deny` or `pending_approval` for every value of its unknown arguments, of
+ * what earlier steps' results hold, and of the values earlier unknowns run with; `depends` when some of
+ * these are denied and others are not (a counterexample shows a denied one, and what it assumes); `unknown`
+ * when the solver gave no answer in time.
  */
 export type StepVerdict = 'allow' | 'deny' | 'pending_approval' | 'depends' | 'unknown';
 
@@ -122,8 +123,8 @@ export interface StepReport {
   leaves: StepAssumption;
   /**
    * With unknowns, when the step is assumed to run: the values of the unknowns it is assumed to run with (a
-   * witness the runtime allows, after its approval if it asks for one). Later steps see these values in the
-   * session history (`called … where prior.x`).
+   * witness the runtime allows, after its approval if it asks for one). The plan's store records these
+   * values; a later `called … where prior.x` is checked for every value this step is allowed with.
    */
   witness?: Record<string, unknown>;
   /** With `unknown`: which query and why. */
