@@ -3,6 +3,8 @@
 //
 //   node bench/plan/run.mjs                    # 50 steps, 10 unknowns, on examples/customer-support
 //   node bench/plan/run.mjs --steps=100 --unknowns=20 --runs=5
+//   node bench/plan/run.mjs --fetch-first           # step 0 reads a web page: every later refund may carry
+//                                                   # its taint, so concrete refunds go to Z3 too (depends)
 //
 // Target (issue 6): a 50-step plan with 10 unknowns in under 2 s, including Z3's start. Figures: `z3_start_ms`
 // is starting Z3 (WebAssembly) in this process; `first_ms` the first check of the plan after it,
@@ -23,6 +25,7 @@ const args = new Map(process.argv.slice(2).map((a) => [a.replace(/=.*$/, ''), a.
 const STEPS = Number(args.get('--steps') ?? 50);
 const UNKNOWNS = Number(args.get('--unknowns') ?? 10);
 const RUNS = Number(args.get('--runs') ?? 3);
+const FETCH_FIRST = args.has('--fetch-first');
 const TARGET_MS = 2_000;
 
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -63,6 +66,7 @@ const dir = path.join(repo, 'examples/customer-support');
 const artifact = compile([{ file: 'policy.writ', text: readFileSync(path.join(dir, 'policy.writ'), 'utf8') }]).artifact;
 const policy = loadPolicy(artifact);
 const raw = generatePlan(STEPS, UNKNOWNS);
+if (FETCH_FIRST) raw.steps.splice(0, 1, { tool: 'fetch_web_page', args: { url: 'https://carrier.example/track/A-1000' } });
 const plan = parsePlan(artifact, raw);
 const unknownSteps = plan.steps.filter((s) => Object.values(s.args).some((a) => a.kind !== 'value')).length;
 
@@ -99,6 +103,7 @@ const cliVerdict = cli.stdout ? JSON.parse(cli.stdout).verdict : `exit ${cli.sta
 out({
   bench: 'plan',
   policy: 'examples/customer-support',
+  fetch_first: FETCH_FIRST,
   steps: plan.steps.length,
   unknown_steps: unknownSteps,
   verdict: report.verdict,
