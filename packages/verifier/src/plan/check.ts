@@ -3,7 +3,9 @@
  * next in a runtime `MemoryStateStore` (the same store, keys and operations a gateway uses).
  *
  * - A step whose arguments are all concrete is decided by @writ/runtime itself: exact, and it updates the
- *   store as it would at run time (history for `called`, rate-limit hits, budget charges, taint).
+ *   store as it would at run time (history for `called`, rate-limit hits, budget charges, taint) — unless
+ *   its decision reads something the plan cannot know (a result's taint, an earlier unknown through
+ *   `prior.*`, below): then it goes to SMT as a step with no unknowns, only that state free.
  * - A step with unknown arguments (`$unknown`, or `$ref` to an earlier step's result) is encoded in SMT
  *   (smt/encode.ts) with every symbolic state variable pinned to the store's contents at that step, every
  *   concrete argument pinned, and the approval status pinned to *granted* (the plan assumes approvals are
@@ -33,7 +35,13 @@
  *   prior.x` on an entry whose `x` was unknown sees every value: that argument is free in its encoding,
  *   constrained by the earlier step's own script (renamed apart, asserting that it runs with that value),
  *   and a counterexample replays the earlier step with the value it assumes (StepCounterexample.assumes);
- * - deny (for every value) or unknown: it does not run and leaves no state.
+ * - deny (for every value) or unknown: it does not run and leaves no state; nor does a step that can run
+ *   only if earlier steps had run with other values than their witnesses (it `depends`, with a note).
+ * Soundness: a step reported allow (or pending_approval, or deny) for every value is so for every value
+ * of its unknowns, every result of earlier label-source steps and every value the earlier unknowns may run
+ * with, provided the earlier steps all ran (a plan is admissible only if they all do). Known limits: a
+ * result's taint is tracked per label, not per value (any later value may be one the result held), and
+ * history entries beyond the runtime's 1,000-entry cap are not mapped back to their steps.
  * Every step is decided at the plan's time (`now`): rate-limit windows and `called … within` see every earlier
  * step as just made.
  */
