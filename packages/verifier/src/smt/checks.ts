@@ -19,7 +19,7 @@ import type { Counterexample } from './counterexample.js';
 import { encodeTool, EncodingError, type ToolEncoding } from './encode.js';
 import { assertionQuery, assertionsFor, deadToolQuery, impliedQuery, matchQuery, rulesFor, unshadowedQuery } from './export.js';
 import { findReadableCounterexample } from './readable.js';
-import { samplePoints } from './sample.js';
+import { samplePoints, type SamplePoint } from './sample.js';
 import { script } from './script.js';
 import { not, or, sym } from './sexpr.js';
 import { check, QuerySession, type QueryResult, type SolverStatus } from './solver.js';
@@ -86,6 +86,8 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
     for (const n of enc.notes) notes.add(n);
     const analyses = options.analyses !== false;
     const plain = script([enc], []);
+    const rules = rulesFor(artifact, tool);
+    const points = samplePoints(artifact, tool, rules, Math.min(512, 64 + 16 * rules.length));
     const asker = await Asker.open(plain + (analyses ? indicators(enc, rulesFor(artifact, tool)) : ''), plain, timeoutMs, stats);
     try {
       // Assertions.
@@ -112,7 +114,7 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
         assertions.set(a.id, agg);
       }
       // Dead tool first: its model, if any, already answers questions of the analyses.
-      const dead = await asker.ask('dead_tool', deadToolQuery(enc).asserts, analyses);
+      const dead = await deadTool(enc, asker, points, analyses);
       if (dead.status !== 'sat') {
         results.push({
           kind: 'dead_tool',
@@ -125,7 +127,7 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
           ...(dead.reason ? { reason: dead.reason } : {}),
         });
       }
-      if (analyses) await analyse(artifact, enc, asker, canMatch, unshadowed, redundantWith, stats);
+      if (analyses) await analyse(enc, rules, points, asker, canMatch, unshadowed, redundantWith, stats);
     } finally {
       asker.close();
     }
@@ -247,6 +249,15 @@ function indicators(enc: ToolEncoding, rules: readonly Rule[]): string {
 type Agg = Map<string, { sat: boolean; unknown: boolean; ms: number }>;
 
 /**
+ * "Can some request to this tool be allowed?": a sample that some state allows (`SamplePoint.allowed`)
+ * answers yes without the solver; otherwise the plain query.
+ */
+async function deadTool(enc: ToolEncoding, asker: Asker, points: readonly SamplePoint[], model: boolean): Promise<QueryResult> {
+  if (points.some((p) => p.allowed)) return { status: 'sat', ms: 0 };
+  return asker.ask('dead_tool', deadToolQuery(enc).asserts, model);
+}
+
+/**
  * The rule analyses of one tool. Their questions are the pairwise queries `toolQueries` lists (and
  * `writ smt` exports); most are settled without asking them, from requests on which every rule's match is
  * known — concrete samples (`sample.ts`) first, then every model the solver returns (read through
@@ -260,15 +271,15 @@ type Agg = Map<string, { sat: boolean; unknown: boolean; ms: number }>;
  * (packages/verifier/test/smt/analyses.test.ts checks the outcome against the pairwise queries.)
  */
 async function analyse(
-  artifact: Artifact,
   enc: ToolEncoding,
+  rules: readonly Rule[],
+  points: readonly SamplePoint[],
   asker: Asker,
   canMatch: Agg,
   unshadowed: Agg,
   redundantWith: Map<string, { by: Set<string>; tools: number; ms: number }>,
   stats: VerifyStats,
 ): Promise<void> {
-  const rules = rulesFor(artifact, enc.tool);
   const seen = new Set<string>();
   const seenFree = new Set<string>();
   /** refuted.get(r) ∋ c: some model has r matching and c not (so c does not imply r). */
@@ -286,7 +297,7 @@ async function analyse(
   const bool = (x: string | undefined) => (x === 'true' ? true : x === 'false' ? false : undefined);
   asker.harvest = (model) => learn((id) => bool(model.get(`is.${id}`)), bool(model.get('is.denied')));
   // Concrete samples first: free, and they settle most questions about simple conditions.
-  for (const p of samplePoints(artifact, enc.tool, rules, Math.min(512, 64 + 16 * rules.length))) learn((id) => p.match.get(id), p.denied);
+  for (const p of points) learn((id) => p.match.get(id), p.denied);
   const bump = (map: Agg, id: string, status: string, ms: number) => {
     const e = map.get(id) ?? { sat: false, unknown: false, ms: 0 };
     e.sat ||= status === 'sat';

@@ -2,25 +2,38 @@
  * Concrete sample requests for one tool, and which rules match them, computed without the solver: a cheap
  * source of facts for the rule analyses. A rule seen matching a sample is not vacuous; seen matching where
  * no deny applies, not shadowed; seen matching where a rule r' does not, not implied by r'. Each fact is the
- * existence of one request (the sample, in the empty state) that the SMT encoding decides the same way, so
- * only definite values count: the evaluator answers "unknown" for what it does not model exactly
- * (detectors, history, list fields, context, tenant, flows), and such rules are left to the solver.
+ * existence of one request (the sample, in the empty state, every declared context field present) and one
+ * interpretation of the encoding's uninterpreted predicates that the SMT encoding decides the same way, so
+ * only definite values count: the evaluator answers "unknown" for what it does not model exactly (history,
+ * list fields, tenant, flows), and such rules are left to the solver. Detectors are uninterpreted
+ * predicates in the encoding: a sample takes every detector to be false (one interpretation, the same for
+ * every rule of the sample).
  *
- * Samples draw each parameter from the constants the tool's rules compare it with and their neighbours
- * (100 → 99, 100, 101, 99.99, 100.01; "svc_" → "svc_", "svc_x", "xsvc_", "svc"), each role at random, from a
- * seeded generator (so a run is reproducible).
+ * Samples draw each parameter and context field from the constants the tool's rules compare it with and
+ * their neighbours (100 → 99, 100, 101, 99.99, 100.01; "svc_" → "svc_", "svc_x", "xsvc_", "svc"), and, for
+ * two fields compared with each other (`args.path starts_with context.root`), from the union of both
+ * fields' values, so that they sometimes coincide; each role at random, from a seeded generator (so a run
+ * is reproducible).
  */
 import type { Artifact, Expr, Rule, ToolDecl, Value, WritType } from '@writ/runtime';
 import { RE2JS } from 're2js';
+import { decimalMicros } from './encode.js';
 
 /** One sample: each rule's match (absent: unknown) and whether a deny rule, flow or kill switch denies. */
 export interface SamplePoint {
   match: Map<string, boolean>;
   denied: boolean | undefined;
+  /**
+   * True when some state lets this request through (effect allow): nothing denies, some allow or approve
+   * rule matches, and with the approval granted, no rate limit full and no budget spent, no budget is
+   * exceeded by the call itself. Undefined when not known.
+   */
+  allowed: true | undefined;
 }
 
 interface Sample {
-  args: Record<string, unknown>;
+  /** By field key: `args.<name>` or `context.<name>`. */
+  fields: Record<string, unknown>;
   roles: Set<string>;
 }
 
@@ -38,14 +51,25 @@ function prng(seed: number): () => number {
 
 const numeric = (t: WritType) => t.kind === 'number' || t.kind === 'money' || t.kind === 'integer' || t.kind === 'duration';
 
-/** Literals the rules compare each parameter with. */
-function constants(rules: readonly Rule[]): Map<string, Set<string | number | boolean>> {
+/** A field a sample gives a value to: `args.<name>` or `context.<name>` (undefined for anything else). */
+function fieldKey(v: Value): string | undefined {
+  if (!('ref' in v) || v.ref.length !== 2 || (v.ref[0] !== 'args' && v.ref[0] !== 'context')) return undefined;
+  return `${v.ref[0]}.${v.ref[1]}`;
+}
+
+/** Literals the rules compare each field with, and the fields compared with each other. */
+function constants(rules: readonly Rule[]): { lits: Map<string, Set<string | number | boolean>>; links: Array<[string, string]> } {
   const out = new Map<string, Set<string | number | boolean>>();
+  const links: Array<[string, string]> = [];
   const add = (v: Value, other: Value) => {
-    if (!('ref' in v) || v.ref[0] !== 'args' || v.ref.length !== 2 || !('lit' in other)) return;
-    const set = out.get(v.ref[1]!) ?? new Set();
+    const k = fieldKey(v);
+    if (k === undefined) return;
+    const o = fieldKey(other);
+    if (o !== undefined) links.push([k, o]);
+    if (!('lit' in other)) return;
+    const set = out.get(k) ?? new Set();
     for (const x of Array.isArray(other.lit) ? other.lit : [other.lit]) set.add(x);
-    out.set(v.ref[1]!, set);
+    out.set(k, set);
   };
   const walk = (e: Expr): void => {
     switch (e.op) {
@@ -69,7 +93,7 @@ function constants(rules: readonly Rule[]): Map<string, Set<string | number | bo
     }
   };
   for (const r of rules) walk(r.when);
-  return out;
+  return { lits: out, links };
 }
 
 /** Candidate values of one parameter, as the runtime would receive them. */
@@ -118,6 +142,7 @@ class Evaluator {
   /** The samples' agent: one the policy does not declare, so its roles are the ones it claims. */
   constructor(
     private readonly decl: ToolDecl,
+    private readonly context: Artifact['context'],
     readonly agentId: string,
   ) {}
 
@@ -128,8 +153,8 @@ class Evaluator {
       return v.lit;
     }
     const [root, name] = v.ref;
-    if (root === 'args' && name !== undefined && v.ref.length === 2 && this.decl.params[name]) {
-      const x = s.args[name];
+    if (name !== undefined && v.ref.length === 2 && ((root === 'args' && this.decl.params[name]) || (root === 'context' && this.context[name]))) {
+      const x = s.fields[`${root}.${name}`];
       return typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean' ? x : undefined;
     }
     if (root === 'agent' && name === 'id' && v.ref.length === 2) return this.agentId;
@@ -199,16 +224,41 @@ class Evaluator {
         if (!re) this.patterns.set(e.pattern, (re = RE2JS.compile(e.pattern)));
         return re.test(v);
       }
+      case 'detect':
+        // Uninterpreted in the encoding: the samples' interpretation is "never detects".
+        return false;
       default:
         return undefined;
     }
   }
 
-  /** A rule's match: errored semantics are exact only when every field it reads is a parameter (always present here). */
+  /**
+   * A rule's match: errored semantics are exact only when every field it reads is a parameter or a declared
+   * context field (always present here).
+   */
   rule(r: Rule, s: Sample): boolean | undefined {
-    if (r.reads.some((x) => !x.startsWith('args.'))) return undefined;
+    if (r.reads.some((x) => !(x.startsWith('args.') || (x.startsWith('context.') && this.context[x.slice(8)])))) return undefined;
     return this.eval(r.when, s);
   }
+}
+
+/**
+ * Whether the limits and budgets can all let a call to this tool through in some state, as the encoding
+ * states them (encode.ts `limits`, `budgets`): a limit's window can be not full, with its scope present; a
+ * budget's usage so far and the reported usage can be 0, so only the tool's own cost (in the budget's
+ * currency) or a calls budget below 1 can exceed it. Scope presence (session, tenant) is free in the
+ * encoding and no sample fact depends on it (rules reading the tenant or the history are not evaluated).
+ */
+function controlsCanPass(artifact: Artifact, decl: ToolDecl): boolean {
+  for (const b of artifact.budgets) {
+    if (b.cost) {
+      const own = decl.cost && decl.cost.currency === b.cost.currency ? BigInt(decimalMicros(decl.cost.amount)) : 0n;
+      if (own > BigInt(decimalMicros(b.cost.amount))) return false;
+    }
+    if (b.tokens !== undefined && !(b.tokens >= 0)) return false;
+    if (b.calls !== undefined && !(b.calls >= 1)) return false;
+  }
+  return true;
 }
 
 /**
@@ -218,21 +268,36 @@ export function samplePoints(artifact: Artifact, tool: string, rules: readonly R
   const decl = artifact.tools[tool];
   const ix = artifact.index[tool];
   if (!decl || !ix || rules.length === 0) return [];
-  const lits = constants(rules);
-  const cands = decl.order.map((p) => [p, candidates(decl.params[p]!.type, lits.get(p))] as const);
+  const { lits, links } = constants(rules);
+  const fields: Array<[string, WritType]> = [
+    ...decl.order.map((p) => [`args.${p}`, decl.params[p]!.type] as [string, WritType]),
+    ...Object.entries(artifact.context).map(([c, f]) => [`context.${c}`, f.type] as [string, WritType]),
+  ];
+  const types = new Map(fields);
+  // Fields compared with each other draw from the union of their literals (same kind of type only).
+  const pool = new Map<string, Set<string | number | boolean>>(fields.map(([k]) => [k, new Set(lits.get(k) ?? [])]));
+  for (const [a, b] of links) {
+    const ta = types.get(a);
+    const tb = types.get(b);
+    if (!ta || !tb || ta.kind !== tb.kind) continue;
+    for (const x of lits.get(b) ?? []) pool.get(a)!.add(x);
+    for (const x of lits.get(a) ?? []) pool.get(b)!.add(x);
+  }
+  const cands = fields.map(([k, t]) => [k, candidates(t, pool.get(k))] as const);
   let agentId = 'agent-1';
   for (let k = 2; artifact.agents[agentId]; k++) agentId = `agent-${k}`;
-  const ev = new Evaluator(decl, agentId);
+  const ev = new Evaluator(decl, artifact.context, agentId);
   const denyRules = rules.filter((r) => r.effect === 'deny');
   const hasFlows = ix.flows.length > 0;
+  const canPass = controlsCanPass(artifact, decl);
   const random = prng(seed * 2654435761 + rules.length);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
   const out: SamplePoint[] = [];
   for (let i = 0; i < n; i++) {
-    const args: Record<string, unknown> = {};
-    for (const [p, xs] of cands) args[p] = pick(xs);
+    const values: Record<string, unknown> = {};
+    for (const [k, xs] of cands) values[k] = pick(xs);
     const roles = new Set(i === 0 ? artifact.roles : i === 1 ? [] : artifact.roles.filter(() => random() < 0.5));
-    const s: Sample = { args, roles };
+    const s: Sample = { fields: values, roles };
     const match = new Map<string, boolean>();
     for (const r of rules) {
       const m = ev.rule(r, s);
@@ -241,7 +306,8 @@ export function samplePoints(artifact: Artifact, tool: string, rules: readonly R
     let denied: boolean | undefined;
     if (decl.disabled || denyRules.some((r) => match.get(r.id) === true)) denied = true;
     else if (!hasFlows && denyRules.every((r) => match.get(r.id) === false)) denied = false;
-    out.push({ match, denied });
+    const allowed = denied === false && canPass && rules.some((r) => r.effect !== 'deny' && match.get(r.id) === true) ? true : undefined;
+    out.push({ match, denied, allowed });
   }
   return out;
 }
