@@ -11,7 +11,7 @@ afterAll(() => shutdown());
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 
-async function check(example: string, which: 'benign' | 'malicious' | 'refund-from-lookup'): Promise<PlanReport> {
+async function check(example: string, which: 'benign' | 'malicious' | 'refund-from-lookup' | 'refund-after-fetch'): Promise<PlanReport> {
   const dir = path.join(repo, 'examples', example);
   const r = compile([{ file: 'policy.writ', text: readFileSync(path.join(dir, 'policy.writ'), 'utf8') }]);
   const artifact = r.artifact as Artifact;
@@ -52,6 +52,14 @@ describe('customer-support', () => {
     expect(r).toMatchObject({ verdict: 'inadmissible', at: 2 });
     expect(r.steps[2]!.decision!.reasons[0]).toMatchObject({ kind: 'flow', message: 'a refund amount must not come from a fetched web page' });
     expect(rule(r, 2)).toBe('policy.writ:31');
+  });
+
+  it('refund-after-fetch: a concrete refund after reading a page depends on what the page holds', async () => {
+    const r = await check('customer-support', 'refund-after-fetch');
+    expect(verdicts(r)).toEqual(['allow', 'depends']);
+    expect(r.steps[1]!.counterexample).toMatchObject({ args: {}, labels: { amount: ['untrusted_web'] }, confirmed: true, agrees: true });
+    expect(r).toMatchObject({ verdict: 'depends', at: 1 });
+    expect(rule(r, 1)).toBe('policy.writ:31');
   });
 
   it('refund-from-lookup: the amount from a lookup may exceed $500, and the export after a refund is denied', async () => {
