@@ -377,7 +377,7 @@ post lookup redact pii in result
     const ttls = Object.fromEntries(await Promise.all(keys.map(async (k) => [k.slice(state.prefix.length).replace(/\|.*\|/, '|…|'), await state.client.pttl(k)] as const)));
     const expiring = Object.entries(ttls).filter(([, t]) => t > 0).map(([k]) => k).sort();
     const forever = Object.entries(ttls).filter(([, t]) => t === -1).map(([k]) => k).sort();
-    expect(expiring).toEqual(['b:budget|…|ttl1', 'h:ttl1', 'sk:ttl1', 'v:ttl1', 'vv:ttl1']);
+    expect(expiring).toEqual(['b:budget|…|ttl1', 'h:ttl1', 'hn:ttl1', 'sk:ttl1', 'v:ttl1', 'vv:ttl1']);
     expect(forever).toEqual(['b:budget|…|bot']);
     for (const k of expiring) expect(ttls[k]).toBeLessThanOrEqual(60_000);
   });

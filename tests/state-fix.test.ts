@@ -375,3 +375,35 @@ limit pay 100 per 1h per global
     expect(d.reasons[0]!.rule).toBe('writ:state-store');
   });
 });
+
+describe('history checks at the 1,000-call cap: an appended call identical to the last one is a change', () => {
+  const X = { tool: 'x', args: { n: 1 }, at: 1000 };
+  const fill = async (s: { recordCall(session: string, call: typeof X, max: number): unknown }) => {
+    for (let i = 0; i < 999; i++) await s.recordCall('s', { tool: 'old', args: { i }, at: 1 }, 1000);
+    await s.recordCall('s', X, 1000);
+  };
+
+  it('Redis: the second of two commits that read the same history conflicts', async () => {
+    const store = fresh();
+    await fill(store);
+    const count = await store.historyCount('s');
+    expect(count).toBe(1000);
+    const writes: StateWrite[] = [{ type: 'historyUnchanged', session: 's', count }, { type: 'recordCall', session: 's', call: X, max: 1000 }];
+    expect(await store.commit(writes)).toEqual({ ok: true });
+    expect(await store.commit(writes)).toEqual({ ok: false, conflict: 0 });
+    const h = await store.history('s');
+    expect(h).toHaveLength(1000);
+    expect(h[0]!.args).toEqual({ i: 1 });
+  });
+
+  it('memory (through toAsyncStore): the same', async () => {
+    const mem = new MemoryStateStore();
+    await fill(mem as never);
+    const state = toAsyncStore(mem);
+    const [count] = (await state.load!([{ type: 'historyCount', session: 's' }])) as [number];
+    const writes: StateWrite[] = [{ type: 'historyUnchanged', session: 's', count }, { type: 'recordCall', session: 's', call: X, max: 1000 }];
+    expect(await state.commit!(writes)).toEqual({ ok: true });
+    expect(await state.commit!(writes)).toEqual({ ok: false, conflict: 0 });
+    expect(mem.historyCount('s')).toBe(1001);
+  });
+});

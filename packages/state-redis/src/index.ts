@@ -114,7 +114,8 @@ function parseRecord(s: unknown): ApprovalRecord | undefined {
  *
  * Layout, under `prefix` (default `writ:`): `r:<limit key>` rate-limit hits (sorted set scored by epoch
  * ms, expiring one window + 60 s after the last hit), `b:<budget key>` usage (hash `c` calls, `t`
- * tokens, `m` cost in micro-units), `h:<session>` call history (list of JSON, last 1,000),
+ * tokens, `m` cost in micro-units), `h:<session>` call history (list of JSON, last 1,000), `hn:<session>`
+ * how many calls were ever appended to it (what a history check compares),
  * `t:<len>:<session>:<label>` taint values (sorted set of JSON scalars by insertion order, the counter
  * in `tseq`), `a:<id>` approval records (hash: `r` the JSON, `f` `status|approvals|rejections`, what
  * compare-and-set compares), `ad:<args digest>` the latest record id for a call, `al` record ids oldest
@@ -279,6 +280,8 @@ export class RedisStateStore implements AsyncStateStore {
       switch (r.type) {
         case 'history':
           return ['h', keys.ref(this.#key('h', r.session))];
+        case 'historyCount':
+          return ['n', keys.ref(this.#key('hn', r.session))];
         case 'rate':
           return ['r', keys.ref(this.#key('r', r.key)), num(r.now - r.windowMs), num(r.now)];
         case 'budget':
@@ -334,7 +337,7 @@ export class RedisStateStore implements AsyncStateStore {
     for (const w of writes) {
       switch (w.type) {
         case 'recordCall':
-          touch(w.session, this.#key('h', w.session));
+          touch(w.session, this.#key('h', w.session), this.#key('hn', w.session));
           break;
         case 'historyUnchanged':
           touch(w.session);
@@ -400,9 +403,9 @@ export class RedisStateStore implements AsyncStateStore {
       case 'approvalSwap':
         return ['s', keys.ref(this.#key('a', w.next.id)), JSON.stringify(w.next), fingerprint(w.next), fingerprint(w.expected)];
       case 'historyUnchanged':
-        return ['H', keys.ref(this.#key('h', w.session)), num(w.length), w.last === undefined ? '' : JSON.stringify(w.last)];
+        return ['H', keys.ref(this.#key('hn', w.session)), num(w.count)];
       case 'recordCall':
-        return ['h', keys.ref(this.#key('h', w.session)), JSON.stringify(w.call), num(Math.max(1, Math.floor(w.max)))];
+        return ['h', keys.ref(this.#key('h', w.session)), JSON.stringify(w.call), num(Math.max(1, Math.floor(w.max))), keys.ref(this.#key('hn', w.session))];
       case 'taintAdd':
         return [
           't',
@@ -423,6 +426,10 @@ export class RedisStateStore implements AsyncStateStore {
 
   async history(session: string): Promise<readonly CallRecord[]> {
     return (await this.#loadOne({ type: 'history', session })) as CallRecord[];
+  }
+
+  async historyCount(session: string): Promise<number> {
+    return (await this.#loadOne({ type: 'historyCount', session })) as number;
   }
 
   async recordCall(session: string, call: CallRecord, max: number): Promise<void> {
@@ -550,6 +557,8 @@ function decodeRead(r: StateRead, v: unknown): StateReadValue {
   switch (r.type) {
     case 'history':
       return (v as string[]).map((s) => JSON.parse(s) as CallRecord);
+    case 'historyCount':
+      return v === null || v === undefined || v === false ? 0 : Number(v);
     case 'rate':
       return Number(v);
     case 'budget': {

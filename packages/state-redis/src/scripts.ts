@@ -13,7 +13,7 @@
  */
 
 /**
- * LOAD. Reads: `h k` history (LRANGE), `r k from now` rate count (ZCOUNT from `from`: hits stamped after
+ * LOAD. Reads: `h k` history (LRANGE), `n k` the history's append count (GET; nil: none yet), `r k from now` rate count (ZCOUNT from `from`: hits stamped after
  * `now` count too), `b k` budget (HMGET c t m),
  * `t k` taint members oldest first (ZRANGE), `a k` an approval record's JSON, `d k` the JSON of the record
  * the digest key names, `A k` the JSON of every record the id list names, `v k` vault (HGETALL). Returns
@@ -29,6 +29,8 @@ while i <= #ARGV do
   n = n + 1
   if t == 'h' then
     out[n] = redis.call('LRANGE', key, 0, -1)
+  elseif t == 'n' then
+    out[n] = redis.call('GET', key)
   elseif t == 'r' then
     out[n] = redis.call('ZCOUNT', key, ARGV[i + 3], '+inf')
   elseif t == 'b' then
@@ -69,8 +71,8 @@ return out
  * not pending, granted or rejected, or is the record `supersedes` (one whose requirements no longer cover
  * the call's);
  * `s kRec json fingerprint expectedFingerprint` approval swap if the stored fingerprint is the expected one;
- * `H k length lastJson` (writes nothing) if the history still has `length` calls and ends with `lastJson`.
- * Unconditional: `h k json max` history append (trimmed to the last `max`);
+ * `H kCount count` (writes nothing) if the history's append count is still `count`.
+ * Unconditional: `h k json max kCount` history append (trimmed to the last `max`; INCR the append count);
  * `t k kSeq cap member…` taint add (re-adding moves a member to the newest; trimmed to `cap`);
  * `u k at` rate undo (removes one hit at `at`); `x kSet ttlMs name…` adds the key names to the session's key
  * set `kSet`, then sets the TTL of every key the set names and of the set (session state, when configured;
@@ -135,9 +137,7 @@ for n, s in ipairs(starts) do
   elseif t == 's' then
     ok = redis.call('HGET', KEYS[tonumber(ARGV[a])], 'f') == ARGV[a + 3]
   elseif t == 'H' then
-    local key = KEYS[tonumber(ARGV[a])]
-    local len = tonumber(ARGV[a + 1])
-    ok = redis.call('LLEN', key) == len and (len == 0 or redis.call('LINDEX', key, -1) == ARGV[a + 2])
+    ok = tonumber(redis.call('GET', KEYS[tonumber(ARGV[a])]) or '0') == tonumber(ARGV[a + 1])
   end
   if not ok then return { n, bc, bt, bm } end
 end
@@ -169,6 +169,7 @@ for _, s in ipairs(starts) do
   elseif t == 'h' then
     redis.call('RPUSH', key, ARGV[a + 1])
     redis.call('LTRIM', key, -tonumber(ARGV[a + 2]), -1)
+    redis.call('INCR', KEYS[tonumber(ARGV[a + 3])])
   elseif t == 't' then
     local seq = KEYS[tonumber(ARGV[a + 1])]
     local last = s + 1 + tonumber(ARGV[s + 1])

@@ -38,6 +38,7 @@ export function toAsyncStore(store: StateStore): AsyncStateStore {
     load: async (reads: readonly StateRead[]) => reads.map((r) => readSync(store, r)),
     commit: async (writes: readonly StateWrite[]) => commitSync(store, writes, vaultAdd),
     history: async (session: string) => [...store.history(session)],
+    historyCount: async (session: string) => countOf(store, session),
     recordCall: async (session: string, call: CallRecord, max: number) => store.recordCall(session, call, max),
     rateCount: async (key: string, now: number, windowMs: number) => store.rateCount(key, now, windowMs),
     rateHit: async (key: string, now: number, windowMs: number, limit: number) => store.rateHit(key, now, windowMs, limit),
@@ -61,6 +62,8 @@ function readSync(store: StateStore, r: StateRead): StateReadValue {
   switch (r.type) {
     case 'history':
       return [...store.history(r.session)];
+    case 'historyCount':
+      return countOf(store, r.session);
     case 'rate':
       return store.rateCount(r.key, r.now, r.windowMs);
     case 'budget':
@@ -76,6 +79,11 @@ function readSync(store: StateStore, r: StateRead): StateReadValue {
     case 'vault':
       return store.vault(r.session).entries();
   }
+}
+
+/** The store's append count, or (a store without one) the history's length. */
+function countOf(store: StateStore, session: string): number {
+  return store.historyCount !== undefined ? store.historyCount(session) : store.history(session).length;
 }
 
 function fingerprint(r: ApprovalRecord): string {
@@ -105,10 +113,8 @@ function passes(store: StateStore, w: StateWrite): boolean {
       const stored = store.approvalGet(w.next.id);
       return stored !== undefined && fingerprint(stored) === fingerprint(w.expected);
     }
-    case 'historyUnchanged': {
-      const h = store.history(w.session);
-      return h.length === w.length && JSON.stringify(h[h.length - 1]) === JSON.stringify(w.last);
-    }
+    case 'historyUnchanged':
+      return countOf(store, w.session) === w.count;
     default:
       return true;
   }

@@ -13,6 +13,8 @@ import type { BudgetCharge, BudgetLimits, BudgetUsage, CallRecord, TaintValue } 
  */
 export type StateRead =
   | { type: 'history'; session: string }
+  /** How many calls were ever appended to the session's history (not capped: it changes on every append). */
+  | { type: 'historyCount'; session: string }
   | { type: 'rate'; key: string; now: number; windowMs: number }
   | { type: 'budget'; key: string }
   | { type: 'taint'; session: string; label: string }
@@ -24,6 +26,7 @@ export type StateRead =
 /** The value of a {@link StateRead}, by its `type`. */
 export interface StateReadValues {
   history: readonly CallRecord[];
+  historyCount: number;
   rate: number;
   budget: BudgetUsage;
   taint: readonly TaintValue[];
@@ -55,11 +58,12 @@ export type StateWrite =
   /** Conflicts unless the stored record `next.id` still has `expected`'s status and vote counts. */
   | { type: 'approvalSwap'; next: ApprovalRecord; expected: ApprovalRecord }
   /**
-   * Writes nothing; conflicts if the session's history changed since the decision read it (its length, or
-   * its last call, differs): a sequence rule decided on a history that another gateway has since appended
-   * to is decided again.
+   * Writes nothing; conflicts if the session's history changed since the decision read it (its append
+   * count is no longer `count`; a count, not the length and last call, because at the history's cap an
+   * appended call identical to the last one changes neither): a sequence rule decided on a history that
+   * another gateway has since appended to is decided again.
    */
-  | { type: 'historyUnchanged'; session: string; length: number; last: CallRecord | undefined }
+  | { type: 'historyUnchanged'; session: string; count: number }
   | { type: 'budgetAdd'; key: string; delta: BudgetUsage }
   | { type: 'recordCall'; session: string; call: CallRecord; max: number }
   | { type: 'taintAdd'; session: string; label: string; values: readonly TaintValue[]; cap: number };
@@ -98,6 +102,12 @@ export interface AsyncStateStore {
   // ---- the mirror of StateStore --------------------------------------------------------------------------
 
   history(session: string): Promise<readonly CallRecord[]>;
+  /**
+   * How many calls were ever appended to the session's history. Optional; a store without it is read as
+   * the history's length, which misses an append at the cap (only stores without `commit`, which refuse
+   * history-dependent commits anyway, should leave it out).
+   */
+  historyCount?(session: string): Promise<number>;
   recordCall(session: string, call: CallRecord, max: number): Promise<void>;
   rateCount(key: string, now: number, windowMs: number): Promise<number>;
   rateHit(key: string, now: number, windowMs: number, limit: number): Promise<boolean>;

@@ -38,6 +38,7 @@ function fingerprint(r: ApprovalRecord): string {
  */
 export class MemoryStateStore implements StateStore {
   private readonly histories = new Map<string, CallRecord[]>();
+  private readonly appended = new Map<string, number>();
   private readonly rates = new Map<string, RateLog>();
   private readonly budgets = new Map<string, BudgetUsage>();
   private readonly taints = new Map<string, Set<TaintValue>>();
@@ -49,7 +50,12 @@ export class MemoryStateStore implements StateStore {
     return this.histories.get(session) ?? EMPTY_HISTORY;
   }
 
+  historyCount(session: string): number {
+    return this.appended.get(session) ?? 0;
+  }
+
   recordCall(session: string, call: CallRecord, max: number): void {
+    this.appended.set(session, (this.appended.get(session) ?? 0) + 1);
     let h = this.histories.get(session);
     if (h === undefined) {
       h = [];

@@ -102,6 +102,8 @@ async function loadOne(store: AsyncStateStore, r: StateRead): Promise<StateReadV
   switch (r.type) {
     case 'history':
       return store.history(r.session);
+    case 'historyCount':
+      return store.historyCount !== undefined ? store.historyCount(r.session) : (await store.history(r.session)).length;
     case 'rate':
       return store.rateCount(r.key, r.now, r.windowMs);
     case 'budget':

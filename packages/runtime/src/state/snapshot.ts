@@ -17,6 +17,8 @@ export function readId(r: StateRead): string {
   switch (r.type) {
     case 'history':
       return `h\u0000${r.session}`;
+    case 'historyCount':
+      return `n\u0000${r.session}`;
     case 'rate':
       return `r\u0000${r.key}\u0000${r.windowMs}\u0000${r.now}`;
     case 'budget':
@@ -72,8 +74,10 @@ export class SnapshotStore implements StateStore {
   readonly #approvals = new Map<string, ApprovalRecord>();
   readonly #latest = new Map<string, string>();
   readonly #vaults = new Map<string, SnapshotVault>();
-  /** The histories this run read from the cache, to re-check at commit. */
-  readonly #historyReads = new Map<string, readonly CallRecord[]>();
+  /** The append counts of the histories this run read from the cache, to re-check at commit. */
+  readonly #historyReads = new Map<string, number>();
+  /** Calls this run appended, per session (its own appends raise the count it sees). */
+  readonly #appended = new Map<string, number>();
 
   constructor(cache: SnapshotCache) {
     this.#cache = cache;
@@ -104,9 +108,15 @@ export class SnapshotStore implements StateStore {
     const own = this.#histories.get(session);
     if (own !== undefined) return own;
     const v = this.#get({ type: 'history', session }) as readonly CallRecord[] | undefined;
-    if (v === undefined) return NO_CALLS;
-    if (!this.#historyReads.has(session)) this.#historyReads.set(session, v);
+    const count = this.#get({ type: 'historyCount', session }) as number | undefined;
+    if (v === undefined || count === undefined) return NO_CALLS;
+    if (!this.#historyReads.has(session)) this.#historyReads.set(session, count);
     return v;
+  }
+
+  historyCount(session: string): number {
+    const count = (this.#get({ type: 'historyCount', session }) as number | undefined) ?? 0;
+    return count + (this.#appended.get(session) ?? 0);
   }
 
   /**
@@ -117,14 +127,13 @@ export class SnapshotStore implements StateStore {
   commitWrites(): StateWrite[] {
     if (this.writes.length === 0 || this.#historyReads.size === 0) return this.writes;
     const checks: StateWrite[] = [];
-    for (const [session, h] of this.#historyReads) {
-      checks.push({ type: 'historyUnchanged', session, length: h.length, last: h[h.length - 1] });
-    }
+    for (const [session, count] of this.#historyReads) checks.push({ type: 'historyUnchanged', session, count });
     return [...checks, ...this.writes];
   }
 
   recordCall(session: string, call: CallRecord, max: number): void {
     this.writes.push({ type: 'recordCall', session, call, max });
+    this.#appended.set(session, (this.#appended.get(session) ?? 0) + 1);
     let own = this.#histories.get(session);
     if (own === undefined) {
       const base = this.#cache.get(readId({ type: 'history', session }));

@@ -65,6 +65,12 @@ export interface StateStore {
 
   /** The session's allowed calls, oldest first (at most the last `max` recorded). */
   history(session: string): readonly CallRecord[];
+  /**
+   * How many calls were ever appended to the session's history (every {@link recordCall} adds one, the cap
+   * does not). Optional: without it a wrapped store's history checks compare the length, which misses an
+   * append at the cap that repeats the last call.
+   */
+  historyCount?(session: string): number;
   /** Appends an allowed call to the session's history, keeping only the last `max` entries. */
   recordCall(session: string, call: CallRecord, max: number): void;
 
