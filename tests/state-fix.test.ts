@@ -6,7 +6,7 @@
  */
 import { compile } from '@writ/compiler';
 import { MemoryStateStore, loadPolicy, toAsyncStore, type Policy, type Request, type StateWrite } from '@writ/runtime';
-import { RedisStateStore } from '@writ/state-redis';
+import { APPROVAL_LIST_MAX, RedisStateStore, SETTLED_APPROVAL_TTL_MS } from '@writ/state-redis';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGranted } from '../packages/runtime/src/engine/approvals.js';
@@ -405,5 +405,44 @@ describe('history checks at the 1,000-call cap: an appended call identical to th
     expect(await state.commit!(writes)).toEqual({ ok: true });
     expect(await state.commit!(writes)).toEqual({ ok: false, conflict: 0 });
     expect(mem.historyCount('s')).toBe(1001);
+  });
+});
+
+describe('Redis approval list: bounded, settled records expire', () => {
+  const rec = (i: number): ApprovalRecord => ({
+    id: `id${i}`,
+    args_digest: `sha256:d${i}`,
+    tool: 't',
+    agent: 'a',
+    requirements: [{ rule: 'r', role: 'lead', quorum: 1 }],
+    approvals: [],
+    rejections: [],
+    status: 'pending',
+    created_at: '2026-01-01T00:00:00.000Z',
+    expires_at: '2026-01-01T00:10:00.000Z',
+    on_timeout: 'deny',
+  });
+
+  it(`one list read returns the newest ${APPROVAL_LIST_MAX}; the id list is trimmed; older records stay readable by id`, async () => {
+    const store = fresh();
+    const total = APPROVAL_LIST_MAX + 5;
+    await Promise.all(Array.from({ length: total }, (_, i) => store.approvalCreate(rec(i))));
+    const list = await store.approvalList();
+    expect(list).toHaveLength(APPROVAL_LIST_MAX);
+    expect(await store.client.llen(`${store.prefix}al`)).toBe(APPROVAL_LIST_MAX);
+    expect(new Set(list.map((r) => r.id)).has('id0')).toBe(false);
+    expect((await store.approvalGet('id0'))?.id).toBe('id0');
+  });
+
+  it('a record swapped to used or expired expires after the retention; granted and rejected ones do not', async () => {
+    const store = fresh();
+    for (const i of [1, 2, 3]) await store.approvalCreate(rec(i));
+    expect(await store.approvalSwap({ ...rec(1), status: 'used' }, rec(1))).toBe(true);
+    expect(await store.approvalSwap({ ...rec(2), status: 'expired' }, rec(2))).toBe(true);
+    expect(await store.approvalSwap({ ...rec(3), status: 'rejected', rejections: [{ approver: 'x', role: 'lead', time: '' }] }, rec(3))).toBe(true);
+    const ttl = async (id: string) => store.client.pttl(`${store.prefix}a:${id}`);
+    expect(await ttl('id1')).toBeGreaterThan(SETTLED_APPROVAL_TTL_MS - 60_000);
+    expect(await ttl('id2')).toBeGreaterThan(SETTLED_APPROVAL_TTL_MS - 60_000);
+    expect(await ttl('id3')).toBe(-1);
   });
 });

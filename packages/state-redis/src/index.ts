@@ -61,6 +61,15 @@ const STANDARD_TOKEN = /^<([A-Z0-9_]{1,64})_(\d{1,9})>$/;
  */
 const RATE_TTL_SLACK_MS = 60_000;
 
+/**
+ * Most approval records {@link RedisStateStore.approvalList} returns (the newest; `GET /v1/approvals` reads
+ * it in one script call): the id list `al` is trimmed to this many ids on every create. Older records stay
+ * readable by id (`approvalGet`, approve, reject) until they settle.
+ */
+export const APPROVAL_LIST_MAX = 1000;
+/** How long a record swapped to `used` or `expired` is kept, in ms (7 days); it decides nothing any more. */
+export const SETTLED_APPROVAL_TTL_MS = 7 * 24 * 3_600_000;
+
 type Encoded = Array<string>;
 /** An internal write besides the engine's: compensating a rate hit. */
 type Write = StateWrite | { type: 'rateUndo'; key: string; at: number };
@@ -118,8 +127,8 @@ function parseRecord(s: unknown): ApprovalRecord | undefined {
  * how many calls were ever appended to it (what a history check compares),
  * `t:<len>:<session>:<label>` taint values (sorted set of JSON scalars by insertion order, the counter
  * in `tseq`), `a:<id>` approval records (hash: `r` the JSON, `f` `status|approvals|rejections`, what
- * compare-and-set compares), `ad:<args digest>` the latest record id for a call, `al` record ids oldest
- * first, `v:<session>` / `vv:<session>` redaction vault (JSON token → JSON text, `KIND:`JSON text → JSON
+ * compare-and-set compares; a `used` or `expired` record expires 7 days after it settled),
+ * `ad:<args digest>` the latest record id for a call, `al` the newest 1,000 record ids, oldest first, `v:<session>` / `vv:<session>` redaction vault (JSON token → JSON text, `KIND:`JSON text → JSON
  * token). Key parts that are not well-formed UTF-16 are stored as U+0001 + their JSON (one to one). Budgets,
  * histories, taint, approvals and vaults do not expire, unless `sessionTtlMs` is set: then a session's
  * history, taint, vault and session-scoped budgets expire together that long after the session's last
@@ -293,7 +302,7 @@ export class RedisStateStore implements AsyncStateStore {
         case 'approvalByDigest':
           return ['d', keys.ref(this.#key('ad', r.digest))];
         case 'approvals':
-          return ['A', keys.ref(`${this.prefix}al`)];
+          return ['A', keys.ref(`${this.prefix}al`), num(APPROVAL_LIST_MAX)];
         case 'vault':
           return ['v', keys.ref(this.#key('v', r.session))];
       }
@@ -398,10 +407,10 @@ export class RedisStateStore implements AsyncStateStore {
       case 'approvalCreate': {
         const r = w.record;
         const sup = w.supersedes === undefined ? '' : safe(w.supersedes);
-        return ['c', keys.ref(this.#key('ad', r.args_digest)), keys.ref(this.#key('a', r.id)), keys.ref(`${this.prefix}al`), safe(r.id), JSON.stringify(r), fingerprint(r), sup];
+        return ['c', keys.ref(this.#key('ad', r.args_digest)), keys.ref(this.#key('a', r.id)), keys.ref(`${this.prefix}al`), safe(r.id), JSON.stringify(r), fingerprint(r), sup, num(APPROVAL_LIST_MAX)];
       }
       case 'approvalSwap':
-        return ['s', keys.ref(this.#key('a', w.next.id)), JSON.stringify(w.next), fingerprint(w.next), fingerprint(w.expected)];
+        return ['s', keys.ref(this.#key('a', w.next.id)), JSON.stringify(w.next), fingerprint(w.next), fingerprint(w.expected), num(SETTLED_APPROVAL_TTL_MS)];
       case 'historyUnchanged':
         return ['H', keys.ref(this.#key('hn', w.session)), num(w.count)];
       case 'recordCall':
@@ -496,6 +505,7 @@ export class RedisStateStore implements AsyncStateStore {
     return (await this.#commit([{ type: 'approvalSwap', next, expected }])).conflict === 0;
   }
 
+  /** The newest {@link APPROVAL_LIST_MAX} approval records, oldest first (settled ones only within their retention). */
   async approvalList(): Promise<ApprovalRecord[]> {
     return (await this.#loadOne({ type: 'approvals' })) as ApprovalRecord[];
   }

@@ -16,7 +16,7 @@
  * LOAD. Reads: `h k` history (LRANGE), `n k` the history's append count (GET; nil: none yet), `r k from now` rate count (ZCOUNT from `from`: hits stamped after
  * `now` count too), `b k` budget (HMGET c t m),
  * `t k` taint members oldest first (ZRANGE), `a k` an approval record's JSON, `d k` the JSON of the record
- * the digest key names, `A k` the JSON of every record the id list names, `v k` vault (HGETALL). Returns
+ * the digest key names, `A k max` the JSON of the records the newest `max` ids of the id list name, `v k` vault (HGETALL). Returns
  * one reply per read, in order; a missing value is nil (Lua false).
  */
 export const LOAD = `
@@ -43,7 +43,7 @@ while i <= #ARGV do
     local id = redis.call('GET', key)
     if id then out[n] = redis.call('HGET', ARGV[1] .. id, 'r') else out[n] = false end
   elseif t == 'A' then
-    local ids = redis.call('LRANGE', key, 0, -1)
+    local ids = redis.call('LRANGE', key, -tonumber(ARGV[i + 3]), -1)
     local recs = {}
     for j, id in ipairs(ids) do recs[j] = redis.call('HGET', ARGV[1] .. id, 'r') end
     out[n] = recs
@@ -67,10 +67,12 @@ return out
  * string, every sum within ±2^53, so HINCRBY cannot fail in the write phase);
  * `v kTok kVal token text valueKey` vault token if neither the token nor the value (`valueKey`) is taken
  * otherwise (`valueKey` "": a non-standard token, only confirmed if already stored for `text`);
- * `c kDigest kRec kList id json fingerprint supersedes` approval create if the digest's latest record is
+ * `c kDigest kRec kList id json fingerprint supersedes listMax` approval create (the id list trimmed to
+ * its newest `listMax` ids) if the digest's latest record is
  * not pending, granted or rejected, or is the record `supersedes` (one whose requirements no longer cover
  * the call's);
- * `s kRec json fingerprint expectedFingerprint` approval swap if the stored fingerprint is the expected one;
+ * `s kRec json fingerprint expectedFingerprint retentionMs` approval swap if the stored fingerprint is the
+ * expected one (a record swapped to `used` or `expired` then expires after `retentionMs`);
  * `H kCount count` (writes nothing) if the history's append count is still `count`.
  * Unconditional: `h k json max kCount` history append (trimmed to the last `max`; INCR the append count);
  * `t k kSeq cap member…` taint add (re-adding moves a member to the newest; trimmed to `cap`);
@@ -161,11 +163,19 @@ for _, s in ipairs(starts) do
     if ARGV[a + 4] ~= '' then redis.call('HSET', KEYS[tonumber(ARGV[a + 1])], ARGV[a + 4], ARGV[a + 2]) end
   elseif t == 'c' then
     local rec = KEYS[tonumber(ARGV[a + 1])]
-    if redis.call('EXISTS', rec) == 0 then redis.call('RPUSH', KEYS[tonumber(ARGV[a + 2])], ARGV[a + 3]) end
+    if redis.call('EXISTS', rec) == 0 then
+      local list = KEYS[tonumber(ARGV[a + 2])]
+      redis.call('RPUSH', list, ARGV[a + 3])
+      redis.call('LTRIM', list, -tonumber(ARGV[a + 7]), -1)
+    end
     redis.call('HSET', rec, 'r', ARGV[a + 4], 'f', ARGV[a + 5])
     redis.call('SET', key, ARGV[a + 3])
   elseif t == 's' then
     redis.call('HSET', key, 'r', ARGV[a + 1], 'f', ARGV[a + 2])
+    -- A used or expired record decides nothing any more (the digest's next call starts afresh): keep it
+    -- for the retention period only.
+    local status = string.match(ARGV[a + 2], '^[^|]*')
+    if status == 'used' or status == 'expired' then redis.call('PEXPIRE', key, ARGV[a + 4]) end
   elseif t == 'h' then
     redis.call('RPUSH', key, ARGV[a + 1])
     redis.call('LTRIM', key, -tonumber(ARGV[a + 2]), -1)
