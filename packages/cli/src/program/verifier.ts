@@ -83,11 +83,14 @@ An argument is a JSON value, {"$unknown": "<type>"} (any value of that type), or
 "steps[i].result.<path>"} (an earlier step's result: unknown, and carrying that tool's result labels, so
 \`deny flow L -> tool.param\` applies).
 
-Each step's verdict: allow, deny, pending_approval, or depends (denied for some values of its unknowns:
-a counterexample is shown, replayed through the runtime). Steps with only concrete arguments are decided
-by the runtime; the others by Z3 with the plan's state so far. Rate limits, budgets, history (\`called\`)
-and taint accumulate across steps: an allowed step ran; a pending_approval step is assumed approved, then
-ran; a depends step is assumed to run with values the policy allows; a denied step leaves no state.
+Each step's verdict: allow, deny, pending_approval, or depends: denied for some values of its unknowns,
+or depending on what an earlier step's labelled result holds (the runtime taints by value, so a later value
+may be one that result held), or on the values an earlier step's unknowns run with (read by
+\`called … where prior.*\`); a counterexample is shown with what it assumes, replayed through the runtime.
+Steps whose outcome cannot depend on unknowns are decided by the runtime; the others by Z3 with the plan's
+state so far. Rate limits, budgets, history (\`called\`) and taint accumulate across steps: an allowed step
+ran; a pending_approval step is assumed approved, then ran; a depends step is assumed to run with values
+the policy allows; a denied step leaves no state.
 
 Exit codes:
   0   admissible (possibly after approvals, which are listed)
@@ -95,7 +98,8 @@ Exit codes:
   2   a solver query gave no answer in time (--timeout); or a usage error
   3   the policy did not compile, the plan is malformed (the JSON path is named), or a step needs a
       construct the verifier cannot encode exactly
-  70  internal error: the runtime and the SMT encoding disagree, or another bug in writ
+  70  internal error: the runtime and the SMT encoding disagree, or another bug in writ; with
+      --certify, nothing is certified
 
 Examples:
   writ plan --policy examples/customer-support examples/customer-support/plans/malicious.json
