@@ -21,7 +21,7 @@ import { assertionQuery, assertionsFor, deadToolQuery, impliedQuery, matchQuery,
 import { findReadableCounterexample } from './readable.js';
 import { samplePoints, type SamplePoint } from './sample.js';
 import { script } from './script.js';
-import { not, or, sym } from './sexpr.js';
+import { and, not, or, sym } from './sexpr.js';
 import { check, QuerySession, type QueryResult, type SolverStatus } from './solver.js';
 
 export type CheckKind = 'assertion' | 'vacuous' | 'shadowed' | 'redundant' | 'dead_tool';
@@ -90,10 +90,13 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
     const points = samplePoints(artifact, tool, rules, Math.min(512, 64 + 16 * rules.length));
     const asker = await Asker.open(plain + (analyses ? indicators(enc, rulesFor(artifact, tool)) : ''), plain, timeoutMs, stats);
     try {
-      // Assertions.
-      for (const a of asserts) {
-        const query = assertionQuery(enc, a).asserts;
-        const r = await asker.ask('assertion', query, false);
+      // Assertions. They usually hold: one query asks whether any of the tool's assertions fails; unsat
+      // proves them all, anything else asks each on its own.
+      const queries = asserts.map((a) => assertionQuery(enc, a).asserts);
+      const batch = queries.length > 1 ? await asker.ask('assertion', [or(queries.map((q) => and(q)))], false, false) : undefined;
+      for (const [i, a] of asserts.entries()) {
+        const query = queries[i]!;
+        const r: QueryResult = batch?.status === 'unsat' ? { status: 'unsat', ms: batch.ms / asserts.length } : await asker.ask('assertion', query, false);
         const prev = assertions.get(a.id);
         const agg: CheckResult = prev ?? { kind: 'assertion', status: 'proven', id: a.id, span: a.span, message: a.text, ms: 0 };
         agg.ms += r.ms;
@@ -219,9 +222,10 @@ class Asker {
     return new Asker(await QuerySession.open(base, Math.min(timeoutMs, SESSION_TIMEOUT_MS)), plain, timeoutMs, stats);
   }
 
-  async ask(kind: CheckKind, asserts: readonly string[], model = true): Promise<QueryResult> {
+  /** `fallback: false`: an unknown stays unknown (for a batch whose parts are asked next). */
+  async ask(kind: CheckKind, asserts: readonly string[], model = true, fallback = true): Promise<QueryResult> {
     let r = await this.session.check(asserts, { model });
-    if (r.status === 'unknown') {
+    if (r.status === 'unknown' && fallback) {
       // The exact query `writ smt` exports (no indicator constants, which can make Z3 give up on strings).
       // Its model, without indicators, settles nothing more; its status is what counts.
       const fresh = await check(`${this.plain}${asserts.map((a) => `(assert ${a})\n`).join('')}`, this.timeoutMs);
