@@ -176,8 +176,10 @@ export class Policy {
    * {@link decide} with the state in an {@link AsyncStateStore} shared by several processes (Redis). The
    * engine runs synchronously on a snapshot of the store (see {@link AsyncStateStore}): the values it reads
    * are fetched in one batch (more batches if a rerun reaches new reads), and its writes are committed
-   * together, each conditional write (rate-limit hit, budget charge, approval create or swap) re-checked
-   * atomically, so concurrent gateways never overshoot a limit or a budget; a commit that loses to a
+   * together, each conditional write (rate-limit hit, budget charge, approval create or swap; for a
+   * decision that read a session history, that no call was appended since) re-checked atomically, so
+   * concurrent gateways never overshoot a limit or a budget nor pass two sequence rules that exclude each
+   * other (a store without `commit` cannot do that last check and fails closed); a commit that loses to a
    * concurrent decision is redone on fresh values (at most `maxConflicts` times, default 16, with a growing random pause; then a deny
    * `"state store busy: …"`). A decision that needs no state never touches the store.
    *
