@@ -90,13 +90,15 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
     const points = samplePoints(artifact, tool, rules, Math.min(512, 64 + 16 * rules.length));
     const asker = await Asker.open(plain + (analyses ? indicators(enc, rulesFor(artifact, tool)) : ''), plain, timeoutMs, stats);
     try {
-      // Assertions. They usually hold: one query asks whether any of the tool's assertions fails; unsat
-      // proves them all, anything else asks each on its own.
-      const queries = asserts.map((a) => assertionQuery(enc, a).asserts);
+      // Assertions. One that failed on an earlier tool stays failed (with that tool's counterexample): it is
+      // not asked again. The others usually hold: one query asks whether any of them fails; unsat proves
+      // them all, anything else asks each on its own.
+      const open = asserts.filter((a) => assertions.get(a.id)?.status !== 'failed');
+      const queries = open.map((a) => assertionQuery(enc, a).asserts);
       const batch = queries.length > 1 ? await asker.ask('assertion', [or(queries.map((q) => and(q)))], false, false) : undefined;
-      for (const [i, a] of asserts.entries()) {
+      for (const [i, a] of open.entries()) {
         const query = queries[i]!;
-        const r: QueryResult = batch?.status === 'unsat' ? { status: 'unsat', ms: batch.ms / asserts.length } : await asker.ask('assertion', query, false);
+        const r: QueryResult = batch?.status === 'unsat' ? { status: 'unsat', ms: batch.ms / open.length } : await asker.ask('assertion', query, false);
         const prev = assertions.get(a.id);
         const agg: CheckResult = prev ?? { kind: 'assertion', status: 'proven', id: a.id, span: a.span, message: a.text, ms: 0 };
         agg.ms += r.ms;
