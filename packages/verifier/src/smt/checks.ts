@@ -88,7 +88,7 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
     const plain = script([enc], []);
     const rules = rulesFor(artifact, tool);
     const points = samplePoints(artifact, tool, rules, Math.min(512, 64 + 16 * rules.length));
-    const asker = await Asker.open(plain + (analyses ? indicators(enc, rulesFor(artifact, tool)) : ''), plain, timeoutMs, stats);
+    const asker = new Asker(plain + (analyses ? indicators(enc, rules) : ''), plain, timeoutMs, stats);
     try {
       // Assertions. One that failed on an earlier tool stays failed (with that tool's counterexample): it is
       // not asked again. The others usually hold: one query asks whether any of them fails; unsat proves
@@ -134,7 +134,7 @@ export async function verify(artifact: Artifact, options: VerifyOptions = {}): P
       }
       if (analyses) await analyse(enc, rules, points, asker, canMatch, unshadowed, redundantWith, stats);
     } finally {
-      asker.close();
+      await asker.close();
     }
     options.onProgress?.(++done, tools.length, tool);
   }
@@ -207,26 +207,25 @@ const SESSION_TIMEOUT_MS = 2_000;
 
 /**
  * Asks queries in one tool's incremental session; a query the session cannot answer in time is asked again
- * of a fresh solver with the full timeout. Every model is handed to `harvest`.
+ * of a fresh solver with the full timeout. Every model is handed to `harvest`. The session is opened at the
+ * first query: a tool whose questions the samples all settle costs no solver.
  */
 class Asker {
   harvest?: (model: ReadonlyMap<string, string>) => void;
+  private session?: Promise<QuerySession>;
 
-  private constructor(
-    private readonly session: QuerySession,
+  /** `base`: the session's script; `plain`: the same without the indicator constants, for the fallback. */
+  constructor(
+    private readonly base: string,
     private readonly plain: string,
     private readonly timeoutMs: number,
     private readonly stats: VerifyStats,
   ) {}
 
-  /** `base`: the session's script; `plain`: the same without the indicator constants, for the fallback. */
-  static async open(base: string, plain: string, timeoutMs: number, stats: VerifyStats): Promise<Asker> {
-    return new Asker(await QuerySession.open(base, Math.min(timeoutMs, SESSION_TIMEOUT_MS)), plain, timeoutMs, stats);
-  }
-
   /** `fallback: false`: an unknown stays unknown (for a batch whose parts are asked next). */
   async ask(kind: CheckKind, asserts: readonly string[], model = true, fallback = true): Promise<QueryResult> {
-    let r = await this.session.check(asserts, { model });
+    this.session ??= QuerySession.open(this.base, Math.min(this.timeoutMs, SESSION_TIMEOUT_MS));
+    let r = await (await this.session).check(asserts, { model });
     if (r.status === 'unknown' && fallback) {
       // The exact query `writ smt` exports (no indicator constants, which can make Z3 give up on strings).
       // Its model, without indicators, settles nothing more; its status is what counts.
@@ -240,8 +239,8 @@ class Asker {
     return r;
   }
 
-  close(): void {
-    this.session.close();
+  async close(): Promise<void> {
+    if (this.session) (await this.session).close();
   }
 }
 
