@@ -7,7 +7,7 @@
  * only definite values count: the evaluator answers "unknown" for what it does not model exactly (history,
  * list fields, tenant, flows), and such rules are left to the solver. Detectors are uninterpreted
  * predicates in the encoding: a sample takes every detector to be false (one interpretation, the same for
- * every rule of the sample).
+ * every rule of the sample) and, when the tool's rules use detectors, once more to be true (another).
  *
  * Samples draw each parameter and context field from the constants the tool's rules compare it with and
  * their neighbours (100 → 99, 100, 101, 99.99, 100.01; "svc_" → "svc_", "svc_x", "xsvc_", "svc"), and, for
@@ -35,6 +35,8 @@ interface Sample {
   /** By field key: `args.<name>` or `context.<name>`. */
   fields: Record<string, unknown>;
   roles: Set<string>;
+  /** What every detector says on this sample. */
+  detects: boolean;
 }
 
 /** Mulberry32: small, fast, seeded. */
@@ -225,11 +227,39 @@ class Evaluator {
         return re.test(v);
       }
       case 'detect':
-        // Uninterpreted in the encoding: the samples' interpretation is "never detects".
-        return false;
+        return this.detect(e, s);
       default:
         return undefined;
     }
+  }
+
+  /**
+   * Detectors are uninterpreted predicates in the encoding (encode.ts `detect`, `detectOn`), one per detector
+   * kind and value sort: the sample's interpretation makes every one of them say `s.detects`. Values the
+   * encoding never scans (booleans; numbers, except for personal data) are never detected.
+   */
+  private detect(e: Extract<Expr, { op: 'detect' }>, s: Sample): boolean | undefined {
+    const scanned = (t: WritType | undefined): boolean | undefined => {
+      if (!t) return undefined;
+      if (t.kind === 'string' || t.kind === 'enum' || t.kind === 'list') return true;
+      if (numeric(t)) return e.detector === 'pii';
+      if (t.kind === 'boolean') return false;
+      return undefined;
+    };
+    const v = e.value;
+    if (!('ref' in v)) return undefined;
+    let any: boolean | undefined;
+    if (v.ref.length === 1 && v.ref[0] === 'args') {
+      any = false;
+      for (const p of this.decl.order) {
+        const x = scanned(this.decl.params[p]!.type);
+        if (x === undefined) return undefined;
+        any ||= x;
+      }
+    } else if (v.ref.length === 2 && v.ref[0] === 'args') any = scanned(this.decl.params[v.ref[1]!]?.type);
+    else if (v.ref.length === 2 && v.ref[0] === 'context') any = scanned(this.context[v.ref[1]!]?.type);
+    if (any === undefined) return undefined;
+    return any && s.detects;
   }
 
   /**
@@ -293,21 +323,38 @@ export function samplePoints(artifact: Artifact, tool: string, rules: readonly R
   const random = prng(seed * 2654435761 + rules.length);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
   const out: SamplePoint[] = [];
+  const detectors = rules.some((r) => usesDetector(r.when));
   for (let i = 0; i < n; i++) {
     const values: Record<string, unknown> = {};
     for (const [k, xs] of cands) values[k] = pick(xs);
     const roles = new Set(i === 0 ? artifact.roles : i === 1 ? [] : artifact.roles.filter(() => random() < 0.5));
-    const s: Sample = { fields: values, roles };
-    const match = new Map<string, boolean>();
-    for (const r of rules) {
-      const m = ev.rule(r, s);
-      if (m !== undefined) match.set(r.id, m);
+    for (const detects of detectors ? [false, true] : [false]) {
+      const s: Sample = { fields: values, roles, detects };
+      const match = new Map<string, boolean>();
+      for (const r of rules) {
+        const m = ev.rule(r, s);
+        if (m !== undefined) match.set(r.id, m);
+      }
+      let denied: boolean | undefined;
+      if (decl.disabled || denyRules.some((r) => match.get(r.id) === true)) denied = true;
+      else if (!hasFlows && denyRules.every((r) => match.get(r.id) === false)) denied = false;
+      const allowed = denied === false && canPass && rules.some((r) => r.effect !== 'deny' && match.get(r.id) === true) ? true : undefined;
+      out.push({ match, denied, allowed });
     }
-    let denied: boolean | undefined;
-    if (decl.disabled || denyRules.some((r) => match.get(r.id) === true)) denied = true;
-    else if (!hasFlows && denyRules.every((r) => match.get(r.id) === false)) denied = false;
-    const allowed = denied === false && canPass && rules.some((r) => r.effect !== 'deny' && match.get(r.id) === true) ? true : undefined;
-    out.push({ match, denied, allowed });
   }
   return out;
+}
+
+function usesDetector(e: Expr): boolean {
+  switch (e.op) {
+    case 'detect':
+      return true;
+    case 'and':
+    case 'or':
+      return e.args.some(usesDetector);
+    case 'not':
+      return usesDetector(e.arg);
+    default:
+      return false;
+  }
 }

@@ -116,6 +116,35 @@ allow u when args.s matches "^[a-c]+$" and args.x < -5
           },
         ]),
     ],
+    [
+      // Samples read detectors as all-false and as all-true, and give context fields values: a detector on
+      // a number is 'false' in the encoding except for pii, on a boolean always false.
+      'detectors on every sort, context fields compared with parameters',
+      () =>
+        compileSources([
+          {
+            file: 'd.writ',
+            text: `policy "d" version "1"
+role a
+context root: string
+context level?: integer
+tool t(n: integer, b: boolean, s: string, tags: list(string))
+tool u(n: number, s: string)
+deny t when secret(args.n) because "never: no secret scan on numbers"
+deny t when pii(args.n) because "pii scans numbers"
+deny t when injection(args.b) because "never: booleans are not scanned"
+deny t when secret(args.b) or injection(args.tags) because "lists are scanned"
+deny u when injection(args) because "whole arguments"
+deny u when pii(args) and not (args.s starts_with context.root) because "pii outside root"
+allow t when agent has role a and not (args.s == context.root)
+allow t when secret(args.n) and args.n > 3
+allow u when args.s starts_with context.root and context.level > 2
+allow u when args.s starts_with context.root and context.level > 5
+allow u when secret(args) and args.n > 1
+`,
+          },
+        ]),
+    ],
   ];
   for (const [name, make] of cases) {
     it(name, { timeout: 300_000 }, async () => {
