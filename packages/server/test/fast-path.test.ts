@@ -80,6 +80,10 @@ describe('decide fast path', () => {
       '\u00e9\u00e8', // multi-byte text that is not JSON
       `${'['.repeat(300)}${']'.repeat(300)}`, // too deep
       `{"tool":"lookup_order","args":{"order_id":"${'['.repeat(400)}"}}`, // brackets in a string do not count
+      // Bodies that arrive in several chunks, multi-byte characters across chunk boundaries.
+      JSON.stringify({ ...lookup, args: { order_id: 'x'.repeat(300_000) } }),
+      JSON.stringify({ ...lookup, args: { order_id: '\u00e9\u{1f600}'.repeat(60_000) } }),
+      `{"tool":"lookup_order","args":{"order_id":"${'\u00e9'.repeat(200_000)}"`, // not JSON, large
     ];
     for (const body of bodies) {
       const [a, b] = await both(body);
