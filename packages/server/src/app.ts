@@ -10,20 +10,16 @@
  * - `GET /healthz`, `GET /metrics` (Prometheus text), `GET /openapi.json`.
  *
  * Every response carries the `writ-policy-digest` header naming the policy that served it; error bodies are
- * `{ error, reason, policy_digest }`. Plain decide requests are answered before fastify, with the same bytes
- * (decide-fast-path.ts).
+ * `{ error, reason, policy_digest }`.
  *
  * @packageDocumentation
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
-import fastJson from 'fast-json-stringify';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApprovalRecord, Approver, Decision, Policy } from '@writ/runtime';
 import type { Authenticator } from './auth.js';
 import { MemoryBackend, type ApprovalOutcome, type StateBackend } from './backend.js';
-import { DECIDE_PATH, decideFastPath } from './decide-fast-path.js';
 import type { DecisionRecorder } from './evidence.js';
 import { DIGEST_HEADER, LOG_INDEX_HEADER } from './headers.js';
 import { answerClientError, approvalErrorStatus, STATUS_TEXT, statusError } from './http-errors.js';
@@ -67,12 +63,6 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** The clock, epoch ms. Default `Date.now`. */
   clock?: () => number;
-  /**
-   * Answer plain `POST /v1/decide` requests on Node's HTTP objects, before fastify (see decide-fast-path.ts;
-   * the answers are the same). Default true; off with `requestLog` or a `recorder`. False is for tests that
-   * compare the two paths.
-   */
-  fastPath?: boolean;
 }
 
 export interface WritServer {
@@ -99,20 +89,13 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
   const log = options.log ?? (() => {});
   const keepRaw = recorder !== undefined;
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const tooDeep = `the body nests arrays and objects more than ${maxDepth} levels deep`;
-  const notJson = (e: Error) => `the body is not valid JSON: ${e.message}`;
-  // The decide route's serializers, shared by fastify and the fast path so that both answer the same bytes.
-  // (fast-json-stringify, as fastify's default serializer compiler; its Schema type wants mutable arrays.)
-  const serializeDecision = fastJson(S.decision as unknown as fastJson.AnySchema) as (d: Decision) => string;
-  const serializeError = fastJson(S.errorBody as unknown as fastJson.AnySchema) as (e: { error: string; reason: string; policy_digest: string }) => string;
 
   metrics.policy(slot.current.policy.name, slot.current.policy.version, slot.current.digest);
   slot.onSwap((p) => metrics.policy(p.policy.name, p.policy.version, p.digest));
 
   const app = Fastify({
     logger: options.requestLog === true,
-    bodyLimit,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Bodies: only JSON; route parameters are bounded.
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: false, // answered by the onRequest hook, in this service's error shape
@@ -145,14 +128,14 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
     const text = body as string;
     if (keepRaw) req.writRaw = text;
     if (deeperThan(text, maxDepth)) {
-      done(statusError(400, tooDeep), undefined);
+      done(statusError(400, `the body nests arrays and objects more than ${maxDepth} levels deep`), undefined);
       return;
     }
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (e) {
-      done(statusError(400, notJson(e as Error)), undefined);
+      done(statusError(400, `the body is not valid JSON: ${(e as Error).message}`), undefined);
       return;
     }
     done(null, value);
@@ -238,7 +221,7 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
   };
 
   app.post(
-    DECIDE_PATH,
+    '/v1/decide',
     {
       schema: {
         summary: 'Decide one tool call',
@@ -247,7 +230,6 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
         response: { 200: S.decision, '4xx': S.errorBody, '5xx': S.errorBody },
       },
       validatorCompiler: noValidation,
-      serializerCompiler: ({ httpStatus }) => (httpStatus === '200' ? serializeDecision : serializeError) as (data: unknown) => string,
     },
     (req, reply) => {
       const started = performance.now();
@@ -363,32 +345,6 @@ export async function buildServer(options: ServerOptions): Promise<WritServer> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.ready();
-
-  if (options.fastPath !== false && options.requestLog !== true && recorder === undefined) {
-    const fast = decideFastPath({
-      slot,
-      backend,
-      metrics,
-      clock,
-      bodyLimit,
-      maxDepth,
-      closing: () => closing,
-      serializeDecision,
-      serializeError,
-      toolLabel,
-      tooDeep,
-      notJson,
-      log,
-    });
-    // Node's 'request' event, not fastify's serverFactory: the server keeps every setting fastify gives it.
-    const server = app.server;
-    const handlers = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
-    server.removeAllListeners('request');
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (fast(req, res)) return;
-      for (const handler of handlers) handler.call(server, req, res);
-    });
-  }
 
   let closed: Promise<void> | undefined;
   return {
