@@ -7,7 +7,8 @@
  * only definite values count: the evaluator answers "unknown" for what it does not model exactly (history,
  * list fields, tenant, flows), and such rules are left to the solver. Detectors are uninterpreted
  * predicates in the encoding: a sample takes every detector to be false (one interpretation, the same for
- * every rule of the sample) and, when the tool's rules use detectors, once more to be true (another).
+ * every rule of the sample) and, when the tool's rules use detectors, once more with every detector true
+ * and once with each detector function true or false at random (two more).
  *
  * Samples draw each parameter and context field from the constants the tool's rules compare it with and
  * their neighbours (100 → 99, 100, 101, 99.99, 100.01; "svc_" → "svc_", "svc_x", "xsvc_", "svc"), and, for
@@ -15,9 +16,10 @@
  * fields' values, so that they sometimes coincide; each role at random, from a seeded generator (so a run
  * is reproducible).
  */
-import type { Artifact, Expr, Rule, ToolDecl, Value, WritType } from '@writ/runtime';
+import { DETECTOR_KINDS, type Artifact, type Expr, type Rule, type ToolDecl, type Value, type WritType } from '@writ/runtime';
 import { RE2JS } from 're2js';
 import { decimalMicros } from './encode.js';
+import { sortOf } from './vars.js';
 
 /** One sample: each rule's match (absent: unknown) and whether a deny rule, flow or kill switch denies. */
 export interface SamplePoint {
@@ -35,8 +37,8 @@ interface Sample {
   /** By field key: `args.<name>` or `context.<name>`. */
   fields: Record<string, unknown>;
   roles: Set<string>;
-  /** What every detector says on this sample. */
-  detects: boolean;
+  /** What each detector function (`<detector>.<kind>.<on>`, as encode.ts names it) says on every value. */
+  detects: (fn: string) => boolean;
 }
 
 /** Mulberry32: small, fast, seeded. */
@@ -234,32 +236,42 @@ class Evaluator {
   }
 
   /**
-   * Detectors are uninterpreted predicates in the encoding (encode.ts `detect`, `detectOn`), one per detector
-   * kind and value sort: the sample's interpretation makes every one of them say `s.detects`. Values the
-   * encoding never scans (booleans; numbers, except for personal data) are never detected.
+   * Detectors are uninterpreted predicates in the encoding (encode.ts `detect`, `detectOn`), one function
+   * per detector, kind and value sort (`det.<detector>.<kind>.<on>`): the sample's interpretation gives each
+   * function one answer for every value (`s.detects`). Values the encoding never scans (booleans; numbers,
+   * except for personal data) are never detected; a value of a sort without an encoding is unknown.
    */
   private detect(e: Extract<Expr, { op: 'detect' }>, s: Sample): boolean | undefined {
-    const scanned = (t: WritType | undefined): boolean | undefined => {
+    const kinds = e.kinds?.length ? e.kinds : (DETECTOR_KINDS[e.detector] as readonly string[]);
+    const on = (t: WritType | undefined): boolean | undefined => {
       if (!t) return undefined;
-      if (t.kind === 'string' || t.kind === 'enum' || t.kind === 'list') return true;
-      if (numeric(t)) return e.detector === 'pii';
-      if (t.kind === 'boolean') return false;
-      return undefined;
+      let fn: string;
+      if (t.kind === 'string' || t.kind === 'enum') fn = 'string';
+      else if (numeric(t)) {
+        if (e.detector !== 'pii') return false;
+        fn = `number.${t.kind === 'integer' || t.kind === 'duration' ? 'Int' : 'Real'}`;
+      } else if (t.kind === 'list') {
+        const sort = sortOf(t);
+        if (!sort) return undefined;
+        fn = `list.${sort}`;
+      } else if (t.kind === 'boolean') return false;
+      else return undefined;
+      return kinds.some((k) => s.detects(`${e.detector}.${k}.${fn}`));
     };
     const v = e.value;
     if (!('ref' in v)) return undefined;
-    let any: boolean | undefined;
     if (v.ref.length === 1 && v.ref[0] === 'args') {
-      any = false;
+      let any = false;
       for (const p of this.decl.order) {
-        const x = scanned(this.decl.params[p]!.type);
+        const x = on(this.decl.params[p]!.type);
         if (x === undefined) return undefined;
         any ||= x;
       }
-    } else if (v.ref.length === 2 && v.ref[0] === 'args') any = scanned(this.decl.params[v.ref[1]!]?.type);
-    else if (v.ref.length === 2 && v.ref[0] === 'context') any = scanned(this.context[v.ref[1]!]?.type);
-    if (any === undefined) return undefined;
-    return any && s.detects;
+      return any;
+    }
+    if (v.ref.length === 2 && v.ref[0] === 'args') return on(this.decl.params[v.ref[1]!]?.type);
+    if (v.ref.length === 2 && v.ref[0] === 'context') return on(this.context[v.ref[1]!]?.type);
+    return undefined;
   }
 
   /**
@@ -328,7 +340,19 @@ export function samplePoints(artifact: Artifact, tool: string, rules: readonly R
     const values: Record<string, unknown> = {};
     for (const [k, xs] of cands) values[k] = pick(xs);
     const roles = new Set(i === 0 ? artifact.roles : i === 1 ? [] : artifact.roles.filter(() => random() < 0.5));
-    for (const detects of detectors ? [false, true] : [false]) {
+    // Interpretations of the detector functions: none detects; every one does; each at random.
+    const mixed = new Map<string, boolean>();
+    const interpretations: Array<(fn: string) => boolean> = detectors
+      ? [
+          () => false,
+          () => true,
+          (fn) => {
+            if (!mixed.has(fn)) mixed.set(fn, random() < 0.5);
+            return mixed.get(fn)!;
+          },
+        ]
+      : [() => false];
+    for (const detects of interpretations) {
       const s: Sample = { fields: values, roles, detects };
       const match = new Map<string, boolean>();
       for (const r of rules) {
