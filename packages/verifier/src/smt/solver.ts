@@ -17,8 +17,17 @@ export interface QueryResult {
 
 interface Z3 {
   ctx: Context<'writ'>;
-  shutdown: () => void;
+  shutdown: () => Promise<void>;
 }
+
+/** The Emscripten thread pool z3-solver runs `check()` on (and Z3's timer threads). */
+interface PThreads {
+  runningWorkers?: Worker[];
+  unusedWorkers?: Worker[];
+  terminateAllThreads?: () => void;
+}
+
+type Worker = { onmessage?: (e: { data?: { cmd?: string } }) => void };
 
 let instance: Promise<Z3> | undefined;
 
@@ -27,8 +36,22 @@ async function z3(): Promise<Z3> {
     const { init } = await import('z3-solver');
     const api = await init();
     const ctx = api.Context('writ') as unknown as Context<'writ'>;
-    const em = (api as unknown as { em?: { PThread?: { terminateAllThreads?: () => void } } }).em;
-    return { ctx, shutdown: () => em?.PThread?.terminateAllThreads?.() };
+    const threads = (api as unknown as { em?: { PThread?: PThreads } }).em?.PThread;
+    const shutdown = async () => {
+      if (!threads?.terminateAllThreads) return;
+      const workers = [...(threads.runningWorkers ?? []), ...(threads.unusedWorkers ?? [])];
+      threads.terminateAllThreads();
+      // A solver thread that has just finished posts "cleanupThread" to hand its worker back; arriving after
+      // the worker was terminated, Emscripten prints `received "cleanupThread" command from terminated
+      // worker` on stderr. Nothing is left to clean up: drop that one message, report any other.
+      for (const w of workers) {
+        const report = w.onmessage;
+        w.onmessage = (e) => {
+          if (e.data?.cmd !== 'cleanupThread') report?.(e);
+        };
+      }
+    };
+    return { ctx, shutdown };
   })();
   return instance;
 }
@@ -126,7 +149,7 @@ function readModel(m: ReturnType<InstanceType<Ctx['Solver']>['model']>, consts: 
 /** Stops Z3's worker threads so the process can exit. Safe to call when Z3 never started. */
 export async function shutdown(): Promise<void> {
   if (!instance) return;
-  (await instance).shutdown();
+  await (await instance).shutdown();
   instance = undefined;
 }
 
