@@ -24,6 +24,7 @@ export type {
   TaintValue,
 } from './state/store.js';
 export { MemoryStateStore } from './state/memory.js';
+export { approvalFingerprint, cloneApproval } from './state/approval-record.js';
 export type { AsyncStateStore, StateRead, StateReadValue, StateReadValues, StateWrite, CommitResult } from './state/async.js';
 export { toAsyncStore } from './state/adapt.js';
 export { SnapshotStore, readId, type SnapshotCache } from './state/snapshot.js';

@@ -23,6 +23,7 @@ import type {
   StateWrite,
   TaintValue,
 } from '@writ/runtime';
+import { approvalFingerprint } from '@writ/runtime';
 import { Redis } from 'ioredis';
 import { COMMIT, LOAD } from './scripts.js';
 
@@ -407,10 +408,10 @@ export class RedisStateStore implements AsyncStateStore {
       case 'approvalCreate': {
         const r = w.record;
         const sup = w.supersedes === undefined ? '' : safe(w.supersedes);
-        return ['c', keys.ref(this.#key('ad', r.args_digest)), keys.ref(this.#key('a', r.id)), keys.ref(`${this.prefix}al`), safe(r.id), JSON.stringify(r), fingerprint(r), sup, num(APPROVAL_LIST_MAX)];
+        return ['c', keys.ref(this.#key('ad', r.args_digest)), keys.ref(this.#key('a', r.id)), keys.ref(`${this.prefix}al`), safe(r.id), JSON.stringify(r), approvalFingerprint(r), sup, num(APPROVAL_LIST_MAX)];
       }
       case 'approvalSwap':
-        return ['s', keys.ref(this.#key('a', w.next.id)), JSON.stringify(w.next), fingerprint(w.next), fingerprint(w.expected), num(SETTLED_APPROVAL_TTL_MS)];
+        return ['s', keys.ref(this.#key('a', w.next.id)), JSON.stringify(w.next), approvalFingerprint(w.next), approvalFingerprint(w.expected), num(SETTLED_APPROVAL_TTL_MS)];
       case 'historyUnchanged':
         return ['H', keys.ref(this.#key('hn', w.session)), num(w.count)];
       case 'recordCall':
@@ -540,10 +541,6 @@ const COMMIT_SHA = sha1(COMMIT);
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** What approval compare-and-set compares: status and vote counts (as the in-memory store does). */
-function fingerprint(r: ApprovalRecord): string {
-  return `${r.status}|${r.approvals.length}|${r.rejections.length}`;
-}
 
 /**
  * A key part as Redis stores it, one to one: a well-formed string as it is (UTF-8), any other (a lone

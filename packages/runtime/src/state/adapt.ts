@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import type { ApprovalRecord } from '../decision/types.js';
+import { approvalFingerprint } from './approval-record.js';
 import type { AsyncStateStore, CommitResult, StateRead, StateReadValue, StateWrite } from './async.js';
 import type { BudgetLimits, BudgetUsage, CallRecord, StateStore, TaintValue } from './store.js';
 
@@ -86,9 +87,6 @@ function countOf(store: StateStore, session: string): number {
   return store.historyCount !== undefined ? store.historyCount(session) : store.history(session).length;
 }
 
-function fingerprint(r: ApprovalRecord): string {
-  return `${r.status}|${r.approvals.length}|${r.rejections.length}`;
-}
 
 function fits(u: BudgetUsage, d: BudgetUsage, l: BudgetLimits): boolean {
   return (
@@ -111,7 +109,7 @@ function passes(store: StateStore, w: StateWrite): boolean {
     }
     case 'approvalSwap': {
       const stored = store.approvalGet(w.next.id);
-      return stored !== undefined && fingerprint(stored) === fingerprint(w.expected);
+      return stored !== undefined && approvalFingerprint(stored) === approvalFingerprint(w.expected);
     }
     case 'historyUnchanged':
       return countOf(store, w.session) === w.count;

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import type { ApprovalRecord } from '../decision/types.js';
+import { approvalFingerprint, cloneApproval } from './approval-record.js';
 import { MemoryTokenVault, type TokenVault } from '../detectors/index.js';
 import type {
   BudgetCharge,
@@ -23,13 +24,6 @@ interface RateLog {
 const EMPTY_HISTORY: readonly CallRecord[] = Object.freeze([]);
 const EMPTY_TAINT: ReadonlySet<TaintValue> = new Set();
 
-function cloneRecord(r: ApprovalRecord): ApprovalRecord {
-  return JSON.parse(JSON.stringify(r)) as ApprovalRecord;
-}
-
-function fingerprint(r: ApprovalRecord): string {
-  return `${r.status}|${r.approvals.length}|${r.rejections.length}`;
-}
 
 /**
  * State in plain in-memory maps: the default store of a {@link Policy}, good for one process. Every
@@ -181,7 +175,7 @@ export class MemoryStateStore implements StateStore {
 
   approvalGet(id: string): ApprovalRecord | undefined {
     const r = this.approvalsById.get(id);
-    return r === undefined ? undefined : cloneRecord(r);
+    return r === undefined ? undefined : cloneApproval(r);
   }
 
   approvalFind(argsDigest: string): ApprovalRecord | undefined {
@@ -197,22 +191,22 @@ export class MemoryStateStore implements StateStore {
       latest.id !== supersedes &&
       (latest.status === 'pending' || latest.status === 'granted' || latest.status === 'rejected')
     ) {
-      return cloneRecord(latest);
+      return cloneApproval(latest);
     }
-    this.approvalsById.set(record.id, cloneRecord(record));
+    this.approvalsById.set(record.id, cloneApproval(record));
     this.latestByDigest.set(record.args_digest, record.id);
-    return cloneRecord(record);
+    return cloneApproval(record);
   }
 
   approvalSwap(next: ApprovalRecord, expected: ApprovalRecord): boolean {
     const stored = this.approvalsById.get(next.id);
-    if (stored === undefined || fingerprint(stored) !== fingerprint(expected)) return false;
-    this.approvalsById.set(next.id, cloneRecord(next));
+    if (stored === undefined || approvalFingerprint(stored) !== approvalFingerprint(expected)) return false;
+    this.approvalsById.set(next.id, cloneApproval(next));
     return true;
   }
 
   approvalList(): ApprovalRecord[] {
-    return [...this.approvalsById.values()].map(cloneRecord);
+    return [...this.approvalsById.values()].map(cloneApproval);
   }
 
   vault(session: string): TokenVault {

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { ApprovalRecord } from '../decision/types.js';
+import { approvalFingerprint, cloneApproval } from './approval-record.js';
 import { MemoryTokenVault, type TokenVault } from '../detectors/index.js';
 import type { StateRead, StateReadValue, StateWrite } from './async.js';
 import type { BudgetCharge, BudgetLimits, BudgetUsage, CallRecord, StateStore, TaintValue } from './store.js';
@@ -40,13 +41,6 @@ const ZERO: BudgetUsage = Object.freeze({ calls: 0, tokens: 0, costMicros: 0 });
 const NO_CALLS: readonly CallRecord[] = Object.freeze([]);
 const NO_TAINT: ReadonlySet<TaintValue> = new Set();
 
-function clone(r: ApprovalRecord): ApprovalRecord {
-  return JSON.parse(JSON.stringify(r)) as ApprovalRecord;
-}
-
-function fingerprint(r: ApprovalRecord): string {
-  return `${r.status}|${r.approvals.length}|${r.rejections.length}`;
-}
 
 function live(r: ApprovalRecord | undefined): r is ApprovalRecord {
   return r !== undefined && (r.status === 'pending' || r.status === 'granted' || r.status === 'rejected');
@@ -272,7 +266,7 @@ export class SnapshotStore implements StateStore {
 
   approvalGet(id: string): ApprovalRecord | undefined {
     const r = this.#record(id);
-    return r === null || r === undefined ? undefined : clone(r);
+    return r === null || r === undefined ? undefined : cloneApproval(r);
   }
 
   approvalFind(argsDigest: string): ApprovalRecord | undefined {
@@ -281,34 +275,34 @@ export class SnapshotStore implements StateStore {
     const v = this.#get({ type: 'approvalByDigest', digest: argsDigest }) as ApprovalRecord | undefined;
     if (v === undefined) return undefined;
     const own = this.#approvals.get(v.id);
-    return clone(own ?? v);
+    return cloneApproval(own ?? v);
   }
 
   approvalCreate(record: ApprovalRecord, supersedes?: string): ApprovalRecord {
     const latest = this.approvalFind(record.args_digest);
     if (live(latest) && latest.id !== supersedes) return latest;
-    this.#approvals.set(record.id, clone(record));
+    this.#approvals.set(record.id, cloneApproval(record));
     this.#latest.set(record.args_digest, record.id);
-    const w: Extract<StateWrite, { type: 'approvalCreate' }> = { type: 'approvalCreate', record: clone(record) };
+    const w: Extract<StateWrite, { type: 'approvalCreate' }> = { type: 'approvalCreate', record: cloneApproval(record) };
     if (supersedes !== undefined) w.supersedes = supersedes;
     this.writes.push(w);
-    return clone(record);
+    return cloneApproval(record);
   }
 
   approvalSwap(next: ApprovalRecord, expected: ApprovalRecord): boolean {
     const stored = this.#record(next.id);
     if (stored === null) return true; // a miss: this run is redone
-    if (stored === undefined || fingerprint(stored) !== fingerprint(expected)) return false;
-    this.#approvals.set(next.id, clone(next));
-    this.writes.push({ type: 'approvalSwap', next: clone(next), expected: clone(expected) });
+    if (stored === undefined || approvalFingerprint(stored) !== approvalFingerprint(expected)) return false;
+    this.#approvals.set(next.id, cloneApproval(next));
+    this.writes.push({ type: 'approvalSwap', next: cloneApproval(next), expected: cloneApproval(expected) });
     return true;
   }
 
   approvalList(): ApprovalRecord[] {
     const v = this.#get({ type: 'approvals' }) as ApprovalRecord[] | undefined;
-    const out = (v ?? []).map((r) => clone(this.#approvals.get(r.id) ?? r));
+    const out = (v ?? []).map((r) => cloneApproval(this.#approvals.get(r.id) ?? r));
     const listed = new Set(out.map((r) => r.id));
-    for (const r of this.#approvals.values()) if (!listed.has(r.id)) out.push(clone(r));
+    for (const r of this.#approvals.values()) if (!listed.has(r.id)) out.push(cloneApproval(r));
     return out;
   }
 
