@@ -178,7 +178,7 @@ describe('redis-server unreachable, then back', () => {
     const t0 = Date.now();
     const down = await Promise.all(Array.from({ length: 5 }, () => policy.decideAsync(sms, { state: store })));
     for (const d of down) {
-      expect(d).toMatchObject({ effect: 'deny', denial: 'forbidden', reasons: [{ rule: 'writ:state-store', kind: 'disabled', message: STATE_UNAVAILABLE }] });
+      expect(d).toMatchObject({ effect: 'deny', denial: 'forbidden', reasons: [{ rule: 'writ:state-store', kind: 'state', message: STATE_UNAVAILABLE }] });
     }
     // Failing fast, not queueing until Redis returns (the bound is generous for a loaded machine).
     expect(Date.now() - t0).toBeLessThan(5000);

@@ -18,7 +18,7 @@ const reason = {
   required: ['rule', 'kind', 'message'],
   properties: {
     rule: { type: 'string', description: 'Rule or control id (`file:line`), or `writ:<name>` for built-in reasons.' },
-    kind: { type: 'string', enum: ['allow', 'approve', 'deny', 'default', 'disabled', 'limit', 'budget', 'flow', 'approval', 'invalid', 'post'] },
+    kind: { type: 'string', enum: ['allow', 'approve', 'deny', 'default', 'disabled', 'limit', 'budget', 'flow', 'approval', 'invalid', 'post', 'state'] },
     message: { type: 'string' },
     span: sourceRef,
     clause: sourceRef,

@@ -52,7 +52,9 @@ export type ReasonKind =
   | 'flow'
   | 'approval'
   | 'invalid'
-  | 'post';
+  | 'post'
+  /** The shared state store could not serve a stateful decision (fail closed): `writ:state-store`. */
+  | 'state';
 
 export interface Reason {
   /** Rule or control id (`file:line`), or `writ:<name>` for built-in reasons such as `writ:default-deny`. */

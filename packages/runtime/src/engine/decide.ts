@@ -82,10 +82,10 @@ export const STATE_BUSY = 'state store busy: the decision kept conflicting with 
 
 /**
  * The fail-closed answer when the state store cannot serve a decision: a `forbidden` deny whose one reason
- * is `{ rule: "writ:state-store", kind: "disabled", message }` (the stateful controls are out of service).
+ * is `{ rule: "writ:state-store", kind: "state", message }` (the stateful controls are out of service).
  */
 export function stateDeniedDecision(meta: PolicyMeta, message: string): Decision {
-  return { effect: 'deny', denial: 'forbidden', reasons: [makeReason(RULE_STATE, 'disabled', message)], obligations: [], policy: meta };
+  return { effect: 'deny', denial: 'forbidden', reasons: [makeReason(RULE_STATE, 'state', message)], obligations: [], policy: meta };
 }
 
 function forbidden(meta: PolicyMeta, reasons: Reason[], approval?: ApprovalRecord): Decision {

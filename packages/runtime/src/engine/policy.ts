@@ -184,7 +184,7 @@ export class Policy {
    * `"state store busy: …"`). A decision that needs no state never touches the store.
    *
    * Never rejects. If the store fails (unreachable, timed out), a decision that needs state is a
-   * `forbidden` deny whose reason is `{ rule: "writ:state-store", kind: "disabled", message: "state store
+   * `forbidden` deny whose reason is `{ rule: "writ:state-store", kind: "state", message: "state store
    * unavailable" }` (fail closed); nothing of it was applied, except that a commit whose reply was lost may
    * have applied (a rate hit or charge spent on a denied call: never an overshoot).
    */
