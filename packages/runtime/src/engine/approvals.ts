@@ -94,7 +94,14 @@ export function isExpired(r: ApprovalRecord, now: number): boolean {
   return r.status === 'expired' || (r.status === 'pending' && now > expiresAt(r));
 }
 
-function newRecord(reqs: readonly Requirement[], c: EvalCtx, digest: string): ApprovalRecord {
+/** What `reqs` ask of a record: the deduplicated requirements, the shortest window, and the timeout effect. */
+interface Wanted {
+  requirements: ApprovalRecord['requirements'];
+  on_timeout: 'deny' | 'allow';
+  withinMs: number;
+}
+
+function wantedBy(reqs: readonly Requirement[]): Wanted {
   const seen = new Set<string>();
   const requirements: ApprovalRecord['requirements'] = [];
   let within = Infinity;
@@ -107,18 +114,22 @@ function newRecord(reqs: readonly Requirement[], c: EvalCtx, digest: string): Ap
     seen.add(key);
     requirements.push({ rule, role: spec.role, quorum: spec.quorum });
   }
+  return { requirements, on_timeout: onTimeout, withinMs: within };
+}
+
+function newRecord(w: Wanted, c: EvalCtx, digest: string): ApprovalRecord {
   const record: ApprovalRecord = {
     id: randomId(),
     args_digest: digest,
     tool: c.tool.name,
     agent: c.agentId,
-    requirements,
+    requirements: w.requirements,
     approvals: [],
     rejections: [],
     status: 'pending',
     created_at: iso(c.now),
-    expires_at: iso(c.now + within),
-    on_timeout: onTimeout,
+    expires_at: iso(c.now + w.withinMs),
+    on_timeout: w.on_timeout,
   };
   if (c.session !== undefined) record.session = c.session;
   return record;
@@ -130,7 +141,7 @@ function newRecord(reqs: readonly Requirement[], c: EvalCtx, digest: string): Ap
  * toward one requirement each, so that sum is how many distinct approvers of the role a grant had), and a
  * timeout that denies is not weakened to one that allows. Which rule asked does not matter.
  */
-export function coversRequirements(held: ApprovalRecord, wanted: ApprovalRecord): boolean {
+export function coversRequirements(held: ApprovalRecord, wanted: Pick<ApprovalRecord, 'requirements' | 'on_timeout'>): boolean {
   if (wanted.on_timeout === 'deny' && held.on_timeout !== 'deny') return false;
   const need = new Map<string, number>();
   for (const q of wanted.requirements) need.set(q.role, (need.get(q.role) ?? 0) + q.quorum);
@@ -155,17 +166,19 @@ export function resolveApproval(reqs: readonly Requirement[], c: EvalCtx, dryRun
   let record = store.approvalFind(digest);
   if (record !== undefined && (record.status === 'used' || record.status === 'expired')) record = undefined;
   // A rejection stands whatever is asked now; a pending or granted record counts only if it asks enough.
+  // (The id and timestamps of a new record are made only when one is created: a repeated pending call
+  // compares requirements only.)
   let supersedes: string | undefined;
-  let fresh: ApprovalRecord | undefined;
+  let wanted: Wanted | undefined;
   if (record !== undefined && record.status !== 'rejected') {
-    fresh = newRecord(reqs, c, digest);
-    if (!coversRequirements(record, fresh)) {
+    wanted = wantedBy(reqs);
+    if (!coversRequirements(record, wanted)) {
       supersedes = record.id;
       record = undefined;
     }
   }
   if (record === undefined) {
-    fresh ??= newRecord(reqs, c, digest);
+    const fresh = newRecord(wanted ?? wantedBy(reqs), c, digest);
     record = dryRun ? fresh : store.approvalCreate(fresh, supersedes);
   }
   switch (record.status) {
