@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { ApprovalRecord } from '../decision/types.js';
-import { approvalFingerprint } from './approval-record.js';
+import { approvalFingerprint, cloneApproval } from './approval-record.js';
 import { MemoryTokenVault, type TokenVault } from '../detectors/index.js';
 import type {
   BudgetCharge,
@@ -23,34 +23,6 @@ interface RateLog {
 
 const EMPTY_HISTORY: readonly CallRecord[] = Object.freeze([]);
 const EMPTY_TAINT: ReadonlySet<TaintValue> = new Set();
-
-/**
- * A deep copy of a plain JSON value, equal to `JSON.parse(JSON.stringify(v))` for the records stored here
- * (strings, finite numbers, booleans, null, arrays, plain objects; members whose value is `undefined` are
- * left out, as JSON does), without printing and parsing text: a stored approval record is copied on every
- * decision that looks one up.
- */
-function copyJsonValue(v: unknown): unknown {
-  if (typeof v !== 'object' || v === null) return typeof v === 'number' && !Number.isFinite(v) ? null : v;
-  if (Array.isArray(v)) {
-    const out: unknown[] = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = copyJsonValue(v[i]);
-    return out;
-  }
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) {
-    const x = (v as Record<string, unknown>)[k];
-    if (x === undefined) continue;
-    if (k === '__proto__') Object.defineProperty(out, k, { value: copyJsonValue(x), enumerable: true, writable: true, configurable: true });
-    else out[k] = copyJsonValue(x);
-  }
-  return out;
-}
-
-function cloneApproval(r: ApprovalRecord): ApprovalRecord {
-  return copyJsonValue(r) as ApprovalRecord;
-}
-
 
 /**
  * State in plain in-memory maps: the default store of a {@link Policy}, good for one process. Every

@@ -1,5 +1,5 @@
-// The memory backend's store copies approval records in and out without a JSON round trip: the copies must
-// be what the round trip gives (the record as served and as a shared store would return it), and unshared.
+// Stores copy approval records in and out without a JSON round trip (state/approval-record.ts): the copies
+// must be what the round trip gives (the record as served and as a shared store would return it), and unshared.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryStateStore, type ApprovalRecord } from '@writ/runtime';
