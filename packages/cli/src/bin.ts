@@ -42,4 +42,17 @@ async function main(): Promise<void> {
   }
 }
 
+/** Resolves once everything written to `stream` so far has been handed to the operating system. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) resolve();
+    else stream.write('', () => resolve());
+  });
+}
+
 await main();
+// Every command has finished here (serve and lsp return only when they stop). Z3's worker threads (verify,
+// diff, smt, plan) can still hold the event loop open after their last query, seen as a process that never
+// exits: leave now, once standard output and error are flushed.
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit();
