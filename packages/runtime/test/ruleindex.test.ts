@@ -7,8 +7,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadPolicy, parseDuration, type Artifact, type Decision, type Expr, type Rule, type Span, type Value, type WritType } from '../src/index.js';
-import { LINEAR_MAX } from '../src/engine/ruleindex.js';
+import { loadPolicy, MemoryStateStore, parseDuration, type Artifact, type Decision, type Expr, type Rule, type Span, type Value, type WritType } from '../src/index.js';
+import { findAll, LINEAR_MAX } from '../src/engine/ruleindex.js';
+import { validateRequest } from '../src/engine/validate.js';
 import { rulesOf } from '../src/engine/plan.js';
 import { prepare } from '../src/engine/prepare.js';
 import { T, approval, makeArtifact, tool } from './helpers.js';
@@ -404,7 +405,7 @@ describe('rule index', () => {
     expect(tool.rules).not.toBeNull();
     expect(t1.rules.linear).toBe(false);
     expect(t1.denyEnd).toBe(0);
-    expect(t1.rules.describe().sort()).toEqual(['args.amount <', 'args.region', 'roles']);
+    expect(t1.rules.describe().sort()).toEqual(['args.amount bounds', 'args.region', 'roles']);
     expect(t1.approve.linear).toBe(true);
     const p = loadPolicy(a);
     const ask = (roles: string[], region: string, amount: number) =>
@@ -418,5 +419,48 @@ describe('rule index', () => {
     expect(LINEAR_MAX).toBeLessThan(40);
     expect(() => loadPolicy(a, { index: 'soon' as 'lazy' })).toThrow(RangeError);
     expect(loadPolicy(a, { index: 'eager' }).decide({ agent: { id: 'x', roles: ['r1'] }, tool: 't1', args: { amount: 500, count: 1, region: 'us', tier: 'free', user: 'u' } }).reasons[0]!.rule).toBe('p.writ:22');
+  });
+
+  it('indexes lower and upper bounds of one parameter as regions: at, between and next to every constant', () => {
+    // Rule i bounds `amount` from below, above, both, or to one value, strictly or not, with constants that
+    // repeat across rules; at every value, the index must find exactly the rules whose bounds hold.
+    const ks = [-1, 0, 2.5, 10, 100];
+    const test = (op: string, k: number) => (v: number) => (op === '<' ? v < k : op === '<=' ? v <= k : op === '>' ? v > k : op === '>=' ? v >= k : v === k);
+    const cmp = (op: string, k: number): Expr => ({ op: 'cmp', cmp: op as '<', left: argsRef('amount'), right: { lit: String(k) }, type: T.number });
+    const conds: Array<{ when: Expr; holds: (v: number) => boolean }> = [];
+    for (const k of ks) for (const op of ['<', '<=', '>', '>=', '=='] as const) conds.push({ when: cmp(op, k), holds: test(op, k) });
+    for (const lo of ks) {
+      for (const hi of ks) {
+        if (hi < lo) continue;
+        for (const [loOp, hiOp] of [['>', '<'], ['>=', '<='], ['>', '<='], ['>=', '<']] as const) {
+          conds.push({ when: { op: 'and', args: [cmp(loOp, lo), cmp(hiOp, hi)] }, holds: (v) => test(loOp, lo)(v) && test(hiOp, hi)(v) });
+        }
+      }
+    }
+    const rules: Rule[] = conds.map((c, i) => ({
+      id: `p.writ:${i + 1}`,
+      effect: 'allow',
+      tools: ['t1'],
+      when: c.when,
+      message: 'm',
+      reads: [],
+      span: { file: 'p.writ', line: i + 1, column: 1, endLine: i + 1, endColumn: 9 },
+    }));
+    const a = makeArtifact({ roles: ROLES, tools, rules });
+    const compiled = prepare(a, { maxStringLength: 100, maxListLength: 100 });
+    const t1 = rulesOf(compiled.tools.get('t1')!);
+    expect(t1.rules.describe()).toEqual(['args.amount bounds']);
+    const values = [-0, -1e9, 1e9, Number.MAX_VALUE, -Number.MAX_VALUE];
+    for (const k of ks) values.push(k, k - 0.25, k + 0.25, k - Number.EPSILON * Math.max(1, Math.abs(k)), k + Number.EPSILON * Math.max(1, Math.abs(k)));
+    let checked = 0;
+    for (const v of values) {
+      const c = validateRequest(compiled, { agent: { id: 'x', roles: [] }, tool: 't1', args: { amount: v, count: 1, region: 'us', tier: 'free', user: 'u' } }, 0, new MemoryStateStore());
+      if (typeof c === 'string') throw new Error(c);
+      const found: string[] = [];
+      findAll(t1.rules, c, (r) => found.push(r.id));
+      expect(found, `amount ${v}`).toEqual(rules.filter((_, i) => conds[i]!.holds(v)).map((r) => r.id));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(25);
   });
 });

@@ -19,7 +19,8 @@
  * span order (one index, so that a request's candidates are computed once); approve rules have their own
  * index. For every
  * indexed dimension the index keeps, per possible request value (per role; per literal, other string and
- * absent; per threshold interval), the bitset of the rules whose guard admits that value, plus the rules
+ * absent; per region of a numeric parameter's line — at or between the constants of its lower and upper
+ * bounds, one dimension for both — and absent), the bitset of the rules whose guard admits that value, plus the rules
  * that do not constrain the dimension (for prefixes, per prefix literal K: the rules whose prefix K starts with,
  * looked up by the longest literal the value starts with — every literal a value starts with is a prefix of
  * that one). A request's candidate set is the intersection over dimensions (the
@@ -52,7 +53,7 @@ export const LINEAR_MAX = 4;
 const LINEAR_KEYS = 16;
 /** At most this many dimensions are indexed per rule set. */
 const MAX_DIMS = 8;
-/** A numeric dimension whose prefix bitsets would take more 32-bit words than this is not indexed. */
+/** A numeric dimension whose region bitsets would take more 32-bit words than this is not indexed. */
 const MAX_NUM_WORDS = 1 << 18;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -420,28 +421,33 @@ interface StrDim {
 }
 
 /**
- * A numeric bound dimension. Every bound is turned into a strict lower bound `v > key` on `v` (or on `-v`
- * for upper bounds, `negate`): `v >= k` is `v > (the double just below k)`, exactly. Keys ascend, so the
- * bounds a value satisfies are a prefix: the bitset of "unconstrained rules ∪ the rules of the first i
- * keys" is the i-th bitset after `prefix` (consecutive in the store).
+ * A numeric parameter's bounds, lower and upper together. The distinct bound constants `keys` (ascending) cut
+ * the number line into 2m + 1 regions: region 2i is the open interval between keys[i − 1] and keys[i]
+ * (unbounded at the ends), region 2i + 1 the point keys[i]. Every bound is true on all of a region or on none
+ * of it, so each region has one bitset (allocated consecutively from `regions`); `absent` holds the rules
+ * without a bound on the parameter (a bound on an absent value is false).
  */
 interface NumDim {
   slot: number;
   param: string;
-  negate: boolean;
   keys: number[];
-  prefix: number;
+  regions: number;
+  absent: number;
 }
 
-const F64 = new Float64Array(1);
-const I64 = new BigInt64Array(F64.buffer);
-
-/** The largest double below `k` (finite `k`): `v >= k` ⇔ `v > below(k)` for every double `v`. */
-export function below(k: number): number {
-  if (k === 0) return -Number.MIN_VALUE;
-  F64[0] = k;
-  I64[0] = k > 0 ? I64[0]! - 1n : I64[0]! + 1n;
-  return F64[0]!;
+/**
+ * Whether numeric bound `b` (a lower bound if `lower`) holds on region `r` of the ascending distinct `keys`
+ * (see {@link NumDim}); `b.k` is one of the keys.
+ */
+function boundHolds(b: Bound, lower: boolean, keys: readonly number[], r: number): boolean {
+  if ((r & 1) === 1) {
+    const v = keys[(r - 1) >>> 1] as number;
+    return lower ? (b.strict ? v > b.k : v >= b.k) : b.strict ? v < b.k : v <= b.k;
+  }
+  // The open interval (keys[i − 1], keys[i]): a lower bound k holds on all of it iff k <= keys[i − 1], an upper
+  // bound iff k >= keys[i].
+  const i = r >>> 1;
+  return lower ? i > 0 && b.k <= (keys[i - 1] as number) : i < keys.length && b.k >= (keys[i] as number);
 }
 
 /** What every index of a policy shares: role ordinals, and one request's working space. */
@@ -463,7 +469,7 @@ export interface IndexShared {
  *   per string dimension: slot, key count K, first key in `strKeys`, other bitset, absent bitset, K bitsets,
  *   per prefix dimension: slot, key count K, first key in `strKeys`, no-key bitset, K bitsets, K first code
  *   units (0x10000 for the empty literal),
- *   per numeric dimension: slot, negate (0/1), prefix bitset, key count, first key in `numKeys`.
+ *   per numeric dimension: slot, first region bitset, absent bitset, key count m, first key in `numKeys`.
  * The numeric keys follow the bitsets in the same buffer.
  */
 const M_WORDS = 0;
@@ -532,7 +538,7 @@ export class RuleIndex {
           ...(roleBits === null ? [] : ['roles']),
           ...strDims.map((d) => `args.${d.param}`),
           ...preDims.map((d) => `args.${d.param} starts_with`),
-          ...numDims.map((d) => `args.${d.param} ${d.negate ? '<' : '>'}`),
+          ...numDims.map((d) => `args.${d.param} bounds`),
         ];
     if (linear || store === null) return;
     // The header's length first, so that bitset offsets can be shifted past it.
@@ -566,7 +572,7 @@ export class RuleIndex {
     }
     const numKeys: number[] = [];
     for (const d of numDims) {
-      meta.push(d.slot, d.negate ? 1 : 0, at(d.prefix), d.keys.length, numKeys.length);
+      meta.push(d.slot, at(d.regions), at(d.absent), d.keys.length, numKeys.length);
       numKeys.push(...d.keys);
     }
     // One buffer for the header, the bitsets and then the numeric keys, so that a decision's reads stay close
@@ -635,8 +641,7 @@ export function buildIndex(
   // Candidate dimensions, by how many rules they constrain: roles, then per parameter (string; lower; upper bound).
   let roleCount = 0;
   const strCount = new Map<string, number>();
-  const loCount = new Map<string, number>();
-  const hiCount = new Map<string, number>();
+  const numCount = new Map<string, number>();
   const preCount = new Map<string, number>();
   const bump = (m: Map<string, number>, list: Array<{ param: string }> | null): void => {
     if (list !== null) for (let j = 0; j < list.length; j++) m.set(list[j]!.param, (m.get(list[j]!.param) ?? 0) + 1);
@@ -646,11 +651,12 @@ export function buildIndex(
     if (g === EMPTY_GUARD) continue;
     if (g.roles !== null) roleCount++;
     bump(strCount, g.str);
-    bump(loCount, g.lo);
-    bump(hiCount, g.hi);
+    // A numeric parameter counts once per rule, whether the rule bounds it from below, above or both.
+    bump(numCount, g.lo);
+    if (g.hi !== null) for (let j = 0; j < g.hi.length; j++) if (findPart(g.lo, g.hi[j]!.param) === undefined) bump(numCount, [g.hi[j]!]);
     bump(preCount, g.pre);
   }
-  type Cand = { kind: 'role' | 'str' | 'lo' | 'hi' | 'pre'; param: string; count: number };
+  type Cand = { kind: 'role' | 'str' | 'num' | 'pre'; param: string; count: number };
   const cands: Cand[] = [];
   const minCount = Math.max(2, Math.ceil(n / 16));
   if (roleCount >= minCount) cands.push({ kind: 'role', param: '', count: roleCount });
@@ -660,8 +666,7 @@ export function buildIndex(
     });
   };
   add('str', strCount);
-  add('lo', loCount);
-  add('hi', hiCount);
+  add('num', numCount);
   add('pre', preCount);
   if (cands.length === 0) return linear();
   cands.sort((a, b) => b.count - a.count);
@@ -747,34 +752,34 @@ export function buildIndex(
       }
       preDims.push({ slot: slots.get(p)!, param: p, keys, offsets, none });
     } else {
-      const lower = cand.kind === 'lo';
-      // Each bound as `x > key` with x = v (lower) or -v (upper); a non-strict one moves its key just below.
-      const entries: Array<{ i: number; key: number; conj: number }> = [];
+      const keySet = new Set<number>();
       for (let i = 0; i < n; i++) {
-        const e = findPart(lower ? guards[i]!.lo : guards[i]!.hi, p);
-        if (e === undefined) continue;
-        const k = lower ? e.b.k : -e.b.k;
-        entries.push({ i, key: e.b.strict ? k : below(k), conj: e.conj });
+        const lo = findPart(guards[i]!.lo, p);
+        const hi = findPart(guards[i]!.hi, p);
+        if (lo !== undefined) keySet.add(lo.b.k);
+        if (hi !== undefined) keySet.add(hi.b.k);
       }
-      entries.sort((a, b) => a.key - b.key);
-      const keys: number[] = [];
-      for (let j = 0; j < entries.length; j++) if (keys.length === 0 || keys[keys.length - 1] !== entries[j]!.key) keys.push(entries[j]!.key);
-      if ((keys.length + 1) * words > MAX_NUM_WORDS) continue;
-      // prefix + g * words: the rules without this bound, plus those of the first g keys.
-      const prefix = store.alloc();
-      for (let i = 0; i < n; i++) if (findPart(lower ? guards[i]!.lo : guards[i]!.hi, p) === undefined) store.set(prefix, i);
-      let cur = prefix;
-      let last: number | undefined;
-      for (let j = 0; j < entries.length; j++) {
-        const e = entries[j]!;
-        if (last === undefined || e.key !== last) {
-          last = e.key;
-          cur = store.copy(cur);
+      const keys = [...keySet].sort((x, y) => x - y);
+      const regionCount = 2 * keys.length + 1;
+      if ((regionCount + 1) * words > MAX_NUM_WORDS) continue;
+      const absent = store.alloc();
+      const regions = store.alloc();
+      for (let r = 1; r < regionCount; r++) store.alloc(); // consecutive: region r is `regions + r * words`
+      for (let i = 0; i < n; i++) {
+        const lo = findPart(guards[i]!.lo, p);
+        const hi = findPart(guards[i]!.hi, p);
+        if (lo === undefined && hi === undefined) {
+          store.set(absent, i);
+          for (let r = 0; r < regionCount; r++) store.set(regions + r * words, i);
+          continue;
         }
-        store.set(cur, e.i);
-        remove(e.i, e.conj);
+        for (let r = 0; r < regionCount; r++) {
+          if ((lo === undefined || boundHolds(lo.b, true, keys, r)) && (hi === undefined || boundHolds(hi.b, false, keys, r))) store.set(regions + r * words, i);
+        }
+        if (lo !== undefined) remove(i, lo.conj);
+        if (hi !== undefined) remove(i, hi.conj);
       }
-      numDims.push({ slot: slots.get(p)!, param: p, negate: !lower, keys, prefix });
+      numDims.push({ slot: slots.get(p)!, param: p, keys, regions, absent });
     }
   }
 
@@ -863,30 +868,30 @@ export function candidatesOf(ix: RuleIndex, c: EvalCtx): Candidates | null {
   }
   const numKeys = ix.numKeys;
   for (let i = 0, n = meta[M_NNUM] as number; i < n; i++) {
-    // slot, negate, prefix, key count, first key: the bounds `v` satisfies are the keys below it
+    // slot, first region, absent, key count m, first key: with i keys below `v`, region 2i + 1 if `v` is
+    // keys[i], else 2i (see NumDim)
     const v = vals[meta[at] as number];
-    let admitted = 0;
+    let b = meta[at + 2] as number;
     if (typeof v === 'number') {
-      const x = meta[at + 1] === 1 ? -v : v;
       let lo = meta[at + 4] as number;
       let len = meta[at + 3] as number;
       const first = lo;
+      const end = lo + len;
       if (len <= LINEAR_KEYS) {
         // A few keys: a forward scan (predictable branches, consecutive doubles) beats halving.
-        const end = lo + len;
-        while (lo < end && (numKeys[lo] as number) < x) lo++;
+        while (lo < end && (numKeys[lo] as number) < v) lo++;
       } else {
         while (len > 0) {
           const half = len >>> 1;
           const mid = lo + half;
-          const below = (numKeys[mid] as number) < x;
+          const below = (numKeys[mid] as number) < v;
           lo = below ? mid + 1 : lo;
           len = below ? len - half - 1 : half;
         }
       }
-      admitted = lo - first;
+      b = (meta[at + 1] as number) + 2 * (lo - first) + (lo < end && numKeys[lo] === v ? 1 : 0);
     }
-    s.ands[nAnd++] = (meta[at + 2] as number) + admitted;
+    s.ands[nAnd++] = b;
     at += 5;
   }
   s.nOr = nOr;
