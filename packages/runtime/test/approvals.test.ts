@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalDigest, loadPolicy, MemoryStateStore, type ApprovalRecord } from '../src/index.js';
-import { TRUE, and, approval, cmp, makeArtifact, refund, role, rule, span, supportTools } from './helpers.js';
+import { T, TRUE, and, approval, cmp, makeArtifact, refund, role, rule, span, supportTools, tool } from './helpers.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 const FIVE_MIN = 300_000;
@@ -217,3 +218,33 @@ describe('approvals end to end', () => {
     expect(p.decide(refund(120, ctx), { now: T0 + 2, state: store }).effect).toBe('allow');
   });
 });
+
+describe('args digest', () => {
+  it('is sha256 of the RFC 8785 form of { tool, args, agent, session }, whatever the arguments (property)', () => {
+    // `x` takes any JSON (objects with members out of order, digit-led names, escapes, non-ASCII), `s` any string.
+    const p = loadPolicy(
+      makeArtifact({
+        tools: { t: tool({ x: T.any, s: T.string, 'n?': T.number }) },
+        rules: [rule('approve', ['t'], TRUE, { line: 3, approval: approval('finance_lead') })],
+      }),
+    );
+    const key = fc.oneof(fc.string(), fc.constantFrom('10', '9', '__proto__', 'é', '\u{1F600}', 'a"b', ''));
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+      array: fc.array(tie('value'), { maxLength: 4 }),
+      object: fc.dictionary(key, tie('value'), { maxKeys: 4 }),
+    })).value;
+    fc.assert(
+      fc.property(json, fc.string(), fc.option(fc.integer(), { nil: undefined }), fc.option(fc.string({ minLength: 1 }), { nil: undefined }), fc.string({ minLength: 1 }), (x, s, n, session, agent) => {
+        const args: Record<string, unknown> = n === undefined ? { s, x } : { n, x, s };
+        const context = session === undefined ? undefined : { session };
+        const d = p.decide({ agent: { id: agent, roles: [] }, tool: 't', args, ...(context ? { context } : {}) }, { dryRun: true, now: T0 });
+        expect(d.effect).toBe('pending_approval');
+        // Against the request's JSON form (what a gateway sends: -0 is 0, undefined members are left out).
+        expect(d.approval!.args_digest).toBe(canonicalDigest({ tool: 't', args: JSON.parse(JSON.stringify(args)), agent, session }));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { canonicalDigest } from '../artifact/digest.js';
+import { canonicalJson, sha256Hex } from '../artifact/digest.js';
 import type { ApprovalSpec } from '../artifact/types.js';
 import type { ApprovalRecord, Reason } from '../decision/types.js';
 import type { EvalCtx } from '../eval/context.js';
@@ -45,7 +45,11 @@ function randomId(): string {
 
 /** `sha256:` of the RFC 8785 form of `{ tool, args, agent, session }` (args normalised; no session: omitted). */
 export function approvalDigest(c: EvalCtx): string {
-  return canonicalDigest({ tool: c.tool.name, args: c.args, agent: c.agentId, session: c.session });
+  // The members written in canonical order (agent < args < session < tool) around the canonical `args`: the
+  // bytes canonicalJson gives the whole object, without building and reordering it on every pending call.
+  let text = '{"agent":' + JSON.stringify(c.agentId) + ',"args":' + canonicalJson(c.args);
+  if (c.session !== undefined) text += ',"session":' + JSON.stringify(c.session);
+  return sha256Hex(text + ',"tool":' + JSON.stringify(c.tool.name) + '}');
 }
 
 /**
@@ -84,9 +88,20 @@ export function isGranted(r: ApprovalRecord): boolean {
   return true;
 }
 
+/** Parsed `expires_at` values: a repeated pending call reads the same record's expiry again (bounded). */
+const expiries = new Map<string, number>();
+const EXPIRIES_MAX = 1024;
+
 function expiresAt(r: ApprovalRecord): number {
-  const t = Date.parse(r.expires_at);
-  return Number.isNaN(t) ? -Infinity : t;
+  const s = r.expires_at;
+  let t = expiries.get(s);
+  if (t === undefined) {
+    t = Date.parse(s);
+    if (Number.isNaN(t)) t = -Infinity;
+    if (expiries.size >= EXPIRIES_MAX) expiries.clear();
+    expiries.set(s, t);
+  }
+  return t;
 }
 
 /** A record is expired when `now` is past `expires_at` and it is still waiting for approvals. */
