@@ -378,7 +378,7 @@ export function prepare(a: Artifact, limits: RequestLimits, eagerIndex = false):
     return (unique ? list.slice() : [...new Set(list)]).sort(bySpan(items));
   };
 
-  const indexShared: IndexShared = { roleIndex: new Map([...roles].map((r, i) => [r, i])), pool: null };
+  const indexShared: IndexShared = { roleIndex: new Map([...roles].map((r, i) => [r, i])), roleNames: [...roles], pool: null };
   const toolPlans = new Map<string, ToolPlan>();
   for (const name of toolNames) {
     const decl = a.tools[name]!;

@@ -49,6 +49,8 @@ import { makeReason } from './reasons.js';
 
 /** Rule sets with at most this many rules are scanned linearly. */
 export const LINEAR_MAX = 4;
+/** Policies with at most this many roles find a request's roles by a scan of the names. */
+const ROLE_SCAN_MAX = 16;
 /** Numeric dimensions with at most this many keys are searched by a forward scan. */
 const LINEAR_KEYS = 16;
 /** At most this many dimensions are indexed per rule set. */
@@ -454,6 +456,8 @@ function boundHolds(b: Bound, lower: boolean, keys: readonly number[], r: number
 export interface IndexShared {
   /** Declared role → ordinal. */
   roleIndex: ReadonlyMap<string, number>;
+  /** Declared roles by ordinal (a few are found faster by a scan than by hashing the name). */
+  roleNames: readonly string[];
   /** The {@link Candidates} of the request being decided (taken and given back; a re-entrant request allocates its own). */
   pool: Candidates | null;
 }
@@ -817,10 +821,19 @@ export function candidatesOf(ix: RuleIndex, c: EvalCtx): Candidates | null {
   const nRoles = meta[M_NROLES] as number;
   if (nRoles > 0) {
     const roles = c.roleList;
-    const roleIndex = shared.roleIndex;
+    const names = shared.roleNames;
+    const scan = names.length <= ROLE_SCAN_MAX;
     for (let i = 0; i < roles.length; i++) {
-      const o = roleIndex.get(roles[i]!);
-      if (o === undefined) continue;
+      const role = roles[i]!;
+      let o: number | undefined;
+      if (scan) {
+        o = 0;
+        while (o < names.length && names[o] !== role) o++;
+        if (o === names.length) continue;
+      } else {
+        o = shared.roleIndex.get(role);
+        if (o === undefined) continue;
+      }
       const b = meta[M_ROLES + o] as number;
       if (b !== 0) s.ors[nOr++] = b;
     }
@@ -857,7 +870,7 @@ export function candidatesOf(ix: RuleIndex, c: EvalCtx): Candidates | null {
       const c0 = v.length > 0 ? v.charCodeAt(0) : -1;
       for (let j = 0, k = meta[at + 2] as number; j < count; j++, k++) {
         const f = meta[at + 4 + count + j] as number;
-        if ((f === c0 || f === EMPTY_FIRST) && v.startsWith(keys[k]!)) {
+        if ((f === c0 || f === EMPTY_FIRST) && startsWith(v, keys[k]!)) {
           b = meta[at + 4 + j] as number;
           break;
         }
@@ -897,6 +910,15 @@ export function candidatesOf(ix: RuleIndex, c: EvalCtx): Candidates | null {
   s.nOr = nOr;
   s.nAnd = nAnd;
   return s;
+}
+
+/** `v.startsWith(key)`; short keys compared in place (cheaper than the builtin call for the usual literals). */
+function startsWith(v: string, key: string): boolean {
+  const n = key.length;
+  if (n > 8) return v.startsWith(key);
+  if (v.length < n) return false;
+  for (let i = 0; i < n; i++) if (v.charCodeAt(i) !== key.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Gives a request's {@link Candidates} back for the next request. */
