@@ -421,6 +421,36 @@ describe('rule index', () => {
     expect(loadPolicy(a, { index: 'eager' }).decide({ agent: { id: 'x', roles: ['r1'] }, tool: 't1', args: { amount: 500, count: 1, region: 'us', tier: 'free', user: 'u' } }).reasons[0]!.rule).toBe('p.writ:22');
   });
 
+  it('finds a request’s roles by name with few roles declared and by hashing with many', () => {
+    for (const count of [5, 40]) {
+      const roles = Array.from({ length: count }, (_, i) => `role${i}`);
+      // Rule i allows holders of role i % count, for amounts up to i; several rules per role.
+      const rules: Rule[] = Array.from({ length: 2 * count }, (_, i) =>
+        ({
+          id: `p.writ:${i + 1}`,
+          effect: 'allow',
+          tools: ['t1'],
+          when: { op: 'and', args: [{ op: 'has_role', role: roles[i % count]! }, { op: 'cmp', cmp: '<=', left: argsRef('amount'), right: { lit: String(i) }, type: T.number }] },
+          message: 'm',
+          reads: [],
+          span: { file: 'p.writ', line: i + 1, column: 1, endLine: i + 1, endColumn: 9 },
+        }) as Rule,
+      );
+      const a = makeArtifact({ roles, tools, rules });
+      expect(rulesOf(prepare(a, { maxStringLength: 100, maxListLength: 100 }).tools.get('t1')!).rules.describe()).toContain('roles');
+      const p = loadPolicy(a);
+      const ask = (held: string[], amount: number) => {
+        const d = p.decide({ agent: { id: 'x', roles: held }, tool: 't1', args: { amount, count: 1, region: 'us', tier: 'free', user: 'u' } }, { dryRun: true });
+        return d.effect === 'allow' ? d.reasons[0]!.rule : d.denial;
+      };
+      const last = roles[count - 1]!;
+      expect(ask([last], 0)).toBe(`p.writ:${count}`); // rule count - 1 (0-based) is the first for that role
+      expect(ask([last], count)).toBe(`p.writ:${2 * count}`); // its second rule allows up to 2 count - 1
+      expect(ask(['nobody', `${last}x`, last.slice(0, -1) + 'z'], 0)).toBe('not_permitted'); // near-miss names
+      expect(ask(['nobody', roles[1]!, last], 1)).toBe('p.writ:2');
+    }
+  });
+
   it('indexes lower and upper bounds of one parameter as regions: at, between and next to every constant', () => {
     // Rule i bounds `amount` from below, above, both, or to one value, strictly or not, with constants that
     // repeat across rules; at every value, the index must find exactly the rules whose bounds hold.
