@@ -2,7 +2,11 @@
 // real `writ serve` process (the built CLI) with the in-memory store and with the Redis store (a redis-server
 // started here on a free loopback port, no persistence).
 //
-//   node bench/serve/run.mjs [--duration 10] [--connections 16] [--only baseline|memory|redis] [--mix stateless|mixed]
+//   node bench/serve/run.mjs [--duration 10] [--rounds 3] [--connections 16] [--only baseline|memory|redis] [--mix stateless|mixed]
+//
+// Each target runs `--rounds` measurements of `--duration` seconds on one warmed-up process; the line it prints
+// holds the median round (by decisions/s) and every round's decisions/s and CPU per decision: single runs on
+// this shared 2-core machine vary by ±10 %.
 //
 // `baseline` is a bare fastify route answering a constant decision: the machine's floor for any Node HTTP
 // service, to read the other figures against.
@@ -27,6 +31,7 @@ const opt = (name, fallback) => {
 };
 const DURATION = Number(opt('--duration', '10'));
 const CONNECTIONS = Number(opt('--connections', '16'));
+const ROUNDS = Math.max(1, Number(opt('--rounds', '3')));
 const ONLY = opt('--only', undefined);
 const MIX = opt('--mix', 'mixed');
 const REDIS_SERVER = opt('--redis-server', '/usr/bin/redis-server');
@@ -119,34 +124,48 @@ async function run(store, extra) {
   try {
     log(`${store}: warm-up 2 s`);
     await cannon(port, 2);
-    const before = load1();
-    log(`${store}: ${DURATION} s, ${CONNECTIONS} connections, ${requests.length} request bodies (${MIX}), load ${before}`);
-    const cpu0 = cpuSeconds(child.pid);
-    const r = await cannon(port, DURATION);
-    const cpu1 = cpuSeconds(child.pid);
-    // The service's own CPU per decision: what it would sustain on one idle core, whatever else loads the machine.
-    const per = (key) => (cpu0 === undefined || cpu1 === undefined || r.requests.total === 0 ? undefined : ((cpu1[key] - cpu0[key]) * 1e6) / r.requests.total);
-    const userUs = per('user');
-    const systemUs = per('system');
-    const cpuUs = userUs === undefined || systemUs === undefined ? undefined : userUs + systemUs;
+    const rounds = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const before = load1();
+      log(`${store}: round ${round}/${ROUNDS}: ${DURATION} s, ${CONNECTIONS} connections, ${requests.length} request bodies (${MIX}), load ${before}`);
+      const cpu0 = cpuSeconds(child.pid);
+      const r = await cannon(port, DURATION);
+      const cpu1 = cpuSeconds(child.pid);
+      // The service's own CPU per decision: what it would sustain on one idle core, whatever else loads the machine.
+      const per = (key) => (cpu0 === undefined || cpu1 === undefined || r.requests.total === 0 ? undefined : ((cpu1[key] - cpu0[key]) * 1e6) / r.requests.total);
+      const userUs = per('user');
+      const systemUs = per('system');
+      const cpuUs = userUs === undefined || systemUs === undefined ? undefined : userUs + systemUs;
+      rounds.push({
+        decisions: r.requests.total,
+        decisions_per_s: Math.round(r.requests.average),
+        latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+        server_cpu_us_per_decision: cpuUs === undefined ? null : Number(cpuUs.toFixed(1)),
+        // user: JavaScript and Node; system: the kernel (mostly the loopback writes and reads).
+        server_cpu_user_us: userUs === undefined ? null : Number(userUs.toFixed(1)),
+        server_cpu_system_us: systemUs === undefined ? null : Number(systemUs.toFixed(1)),
+        decisions_per_cpu_s: cpuUs === undefined ? null : Math.round(1e6 / cpuUs),
+        non_2xx: r.non2xx,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        load1_before: before,
+        load1_after: load1(),
+      });
+    }
+    const median = [...rounds].sort((x, y) => x.decisions_per_s - y.decisions_per_s)[(rounds.length - 1) >> 1];
     emit({
       store,
       mix: MIX,
       connections: CONNECTIONS,
       duration_s: DURATION,
-      decisions: r.requests.total,
-      decisions_per_s: Math.round(r.requests.average),
-      latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
-      server_cpu_us_per_decision: cpuUs === undefined ? null : Number(cpuUs.toFixed(1)),
-      // user: JavaScript and Node; system: the kernel (mostly the loopback writes and reads).
-      server_cpu_user_us: userUs === undefined ? null : Number(userUs.toFixed(1)),
-      server_cpu_system_us: systemUs === undefined ? null : Number(systemUs.toFixed(1)),
-      decisions_per_cpu_s: cpuUs === undefined ? null : Math.round(1e6 / cpuUs),
-      non_2xx: r.non2xx,
-      errors: r.errors,
-      timeouts: r.timeouts,
-      load1_before: before,
-      load1_after: load1(),
+      rounds: rounds.length,
+      ...median,
+      rounds_decisions_per_s: rounds.map((x) => x.decisions_per_s),
+      rounds_server_cpu_us_per_decision: rounds.map((x) => x.server_cpu_us_per_decision),
+      rounds_p99_ms: rounds.map((x) => x.latency_ms.p99),
+      non_2xx: rounds.reduce((n, x) => n + x.non_2xx, 0),
+      errors: rounds.reduce((n, x) => n + x.errors, 0),
+      timeouts: rounds.reduce((n, x) => n + x.timeouts, 0),
       loadavg_after: os.loadavg().map((x) => Number(x.toFixed(2))),
     });
   } finally {
