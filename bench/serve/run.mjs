@@ -5,8 +5,9 @@
 //   node bench/serve/run.mjs [--duration 10] [--rounds 3] [--connections 16] [--only baseline|memory|redis] [--mix stateless|mixed]
 //
 // Each target runs `--rounds` measurements of `--duration` seconds on one warmed-up process; the line it prints
-// holds the median round (by decisions/s) and every round's decisions/s and CPU per decision: single runs on
-// this shared 2-core machine vary by ±10 %.
+// holds the median round (by decisions/s; the lower middle one for an even count): its decisions, latency,
+// CPU and load figures, then every round's decisions/s, CPU per decision and p99, and non_2xx/errors/timeouts
+// summed over all rounds. Single runs on this shared 2-core machine vary by ±10 %.
 //
 // `baseline` is a bare fastify route answering a constant decision: the machine's floor for any Node HTTP
 // service, to read the other figures against.
@@ -31,7 +32,13 @@ const opt = (name, fallback) => {
 };
 const DURATION = Number(opt('--duration', '10'));
 const CONNECTIONS = Number(opt('--connections', '16'));
-const ROUNDS = Math.max(1, Number(opt('--rounds', '3')));
+const ROUNDS = Number(opt('--rounds', '3'));
+for (const [name, v] of [['--duration', DURATION], ['--connections', CONNECTIONS], ['--rounds', ROUNDS]]) {
+  if (!Number.isInteger(v) || v < 1) {
+    process.stderr.write(`${name} must be a positive integer\n`);
+    process.exit(2);
+  }
+}
 const ONLY = opt('--only', undefined);
 const MIX = opt('--mix', 'mixed');
 const REDIS_SERVER = opt('--redis-server', '/usr/bin/redis-server');

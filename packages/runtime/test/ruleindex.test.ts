@@ -451,46 +451,133 @@ describe('rule index', () => {
     }
   });
 
-  it('indexes lower and upper bounds of one parameter as regions: at, between and next to every constant', () => {
-    // Rule i bounds `amount` from below, above, both, or to one value, strictly or not, with constants that
-    // repeat across rules; at every value, the index must find exactly the rules whose bounds hold.
-    const ks = [-1, 0, 2.5, 10, 100];
-    const test = (op: string, k: number) => (v: number) => (op === '<' ? v < k : op === '<=' ? v <= k : op === '>' ? v > k : op === '>=' ? v >= k : v === k);
-    const cmp = (op: string, k: number): Expr => ({ op: 'cmp', cmp: op as '<', left: argsRef('amount'), right: { lit: String(k) }, type: T.number });
-    const conds: Array<{ when: Expr; holds: (v: number) => boolean }> = [];
-    for (const k of ks) for (const op of ['<', '<=', '>', '>=', '=='] as const) conds.push({ when: cmp(op, k), holds: test(op, k) });
-    for (const lo of ks) {
-      for (const hi of ks) {
-        if (hi < lo) continue;
-        for (const [loOp, hiOp] of [['>', '<'], ['>=', '<='], ['>', '<='], ['>=', '<']] as const) {
-          conds.push({ when: { op: 'and', args: [cmp(loOp, lo), cmp(hiOp, hi)] }, holds: (v) => test(loOp, lo)(v) && test(hiOp, hi)(v) });
+  // 5 constants: the keys are scanned; 24: they are halved (more than 16).
+  for (const ks of [[-1, 0, 2.5, 10, 100], [-1000, -7.5, -1, -0.5, 0, 0.1, 0.2, 0.30000000000000004, 1, 2, 2.5, 3, 5, 8, 10, 13, 21, 34, 55, 89, 100, 144, 1e6, 1e15]]) {
+    it(`indexes lower and upper bounds of one parameter as regions: at, between and next to each of ${ks.length} constants`, () => {
+      // Rules bound `amount` from below, above, both (including contradictory pairs), or to one value, strictly
+      // or not, with constants that repeat across rules (one written "-0"); at every value, the index must find
+      // exactly the rules whose bounds hold.
+      const test = (op: string, k: number) => (v: number) => (op === '<' ? v < k : op === '<=' ? v <= k : op === '>' ? v > k : op === '>=' ? v >= k : v === k);
+      const cmp = (op: string, k: number | string): Expr => ({ op: 'cmp', cmp: op as '<', left: argsRef('amount'), right: { lit: String(k) }, type: T.number });
+      const conds: Array<{ when: Expr; holds: (v: number) => boolean }> = [];
+      for (const k of ks) for (const op of ['<', '<=', '>', '>=', '=='] as const) conds.push({ when: cmp(op, k), holds: test(op, k) });
+      conds.push({ when: cmp('<=', '-0'), holds: test('<=', 0) }, { when: cmp('>', '-0'), holds: test('>', 0) });
+      const step = Math.max(1, Math.floor(ks.length / 6));
+      for (let x = 0; x < ks.length; x += step) {
+        for (let y = 0; y < ks.length; y += step) {
+          const [lo, hi] = [ks[x]!, ks[y]!]; // y < x: contradictory bounds, which hold nowhere
+          for (const [loOp, hiOp] of [['>', '<'], ['>=', '<='], ['>', '<='], ['>=', '<']] as const) {
+            conds.push({ when: { op: 'and', args: [cmp(loOp, lo), cmp(hiOp, hi)] }, holds: (v) => test(loOp, lo)(v) && test(hiOp, hi)(v) });
+          }
         }
       }
+      const rules: Rule[] = conds.map((c, i) => ({
+        id: `p.writ:${i + 1}`,
+        effect: 'allow',
+        tools: ['t1'],
+        when: c.when,
+        message: 'm',
+        reads: [],
+        span: { file: 'p.writ', line: i + 1, column: 1, endLine: i + 1, endColumn: 9 },
+      }));
+      const a = makeArtifact({ roles: ROLES, tools, rules });
+      const compiled = prepare(a, { maxStringLength: 100, maxListLength: 100 });
+      const t1 = rulesOf(compiled.tools.get('t1')!);
+      expect(t1.rules.describe()).toEqual(['args.amount bounds']);
+      const values = [-0, -1e9, 1e9, Number.MAX_VALUE, -Number.MAX_VALUE];
+      for (const k of ks) values.push(k, k - 0.25, k + 0.25, k - Number.EPSILON * Math.max(1, Math.abs(k)), k + Number.EPSILON * Math.max(1, Math.abs(k)));
+      for (const v of values) {
+        const c = validateRequest(compiled, { agent: { id: 'x', roles: [] }, tool: 't1', args: { amount: v, count: 1, region: 'us', tier: 'free', user: 'u' } }, 0, new MemoryStateStore());
+        if (typeof c === 'string') throw new Error(c);
+        const found: string[] = [];
+        findAll(t1.rules, c, (r) => found.push(r.id));
+        expect(found, `amount ${v}`).toEqual(rules.filter((_, i) => conds[i]!.holds(v)).map((r) => r.id));
+      }
+    });
+  }
+
+  it('decides as the rules in span order when the deny rules end inside a 32-rule word, at its end, or just past it', () => {
+    // The allow scan starts in the word where the deny scan ended (and reuses it); requests differ in one
+    // dimension at a time, so a stale word from the previous request or scan would show.
+    for (const denies of [20, 31, 32, 33]) {
+      const rules: Rule[] = [];
+      for (let i = 0; i < denies + 40; i++) {
+        const deny = i < denies;
+        rules.push({
+          id: `p.writ:${i + 1}`,
+          effect: deny ? 'deny' : 'allow',
+          tools: ['t1'],
+          when: {
+            op: 'and',
+            args: [
+              { op: 'has_role', role: ROLES[i % ROLES.length]! },
+              { op: 'cmp', cmp: deny ? '>' : '<=', left: argsRef('amount'), right: { lit: String(deny ? 500 + 10 * i : 10 * (i - denies)) }, type: T.number },
+            ],
+          },
+          message: deny ? `denied ${i}` : `allowed ${i}`,
+          reads: [],
+          span: { file: 'p.writ', line: i + 1, column: 1, endLine: i + 1, endColumn: 9 },
+        });
+      }
+      const a = makeArtifact({ roles: ROLES, tools, rules });
+      expect(rulesOf(prepare(a, { maxStringLength: 100, maxListLength: 100 }).tools.get('t1')!).rules.linear).toBe(false);
+      const p = loadPolicy(a);
+      let allows = 0;
+      let denied = 0;
+      for (const held of [[ROLES[0]!], [ROLES[1]!, ROLES[3]!], [ROLES[4]!], []]) {
+        for (const amount of [0, 5, 95, 150, 390, 505, 700, 1000]) {
+          const q = { agent: { id: 'x', roles: held }, tool: 't1', args: { amount, count: 1, region: 'us', tier: 'free', user: 'u' } };
+          const d = p.decide(q, { dryRun: true });
+          expect(summary(d), `${denies} deny rules: ${JSON.stringify(q)}`).toEqual(referenceDecide(a, q as Req));
+          if (d.effect === 'allow') allows++;
+          if (d.denial === 'forbidden') denied++;
+        }
+      }
+      expect(allows).toBeGreaterThan(3);
+      expect(denied).toBeGreaterThan(3);
     }
-    const rules: Rule[] = conds.map((c, i) => ({
+  });
+
+  it('admits no bound for a NaN that reached the index (validation keeps NaN out; the index does not rely on it)', () => {
+    const rules: Rule[] = ['<', '<=', '>', '>=', '<'].map((op, i) => ({
       id: `p.writ:${i + 1}`,
       effect: 'allow',
       tools: ['t1'],
-      when: c.when,
+      when: { op: 'cmp', cmp: op as '<', left: argsRef('amount'), right: { lit: String(10 * i) }, type: T.number },
+      message: 'm',
+      reads: [],
+      span: { file: 'p.writ', line: i + 1, column: 1, endLine: i + 1, endColumn: 9 },
+    }));
+    rules.push({ ...rules[0]!, id: 'p.writ:9', when: { op: 'true' }, span: { ...rules[0]!.span, line: 9 } });
+    const compiled = prepare(makeArtifact({ roles: ROLES, tools, rules }), { maxStringLength: 100, maxListLength: 100 });
+    const t1 = rulesOf(compiled.tools.get('t1')!);
+    expect(t1.rules.describe()).toEqual(['args.amount bounds']);
+    const c = validateRequest(compiled, { agent: { id: 'x', roles: [] }, tool: 't1', args: { amount: 5, count: 1, region: 'us', tier: 'free', user: 'u' } }, 0, new MemoryStateStore());
+    if (typeof c === 'string') throw new Error(c);
+    (c.vals as unknown[])[compiled.tools.get('t1')!.slots.get('amount')!] = NaN;
+    const found: string[] = [];
+    findAll(t1.rules, c, (r) => found.push(r.id));
+    expect(found).toEqual(['p.writ:9']);
+  });
+
+  it('keeps a numeric parameter indexed with 1,500 rules of distinct constants', () => {
+    // 2m + 1 regions for m = 3,000 constants: within the cap (the prefix dimensions it replaced were indexed there).
+    const rules: Rule[] = Array.from({ length: 1500 }, (_, i) => ({
+      id: `p.writ:${i + 1}`,
+      effect: 'allow',
+      tools: ['t1'],
+      when: { op: 'and', args: [{ op: 'cmp', cmp: '>', left: argsRef('amount'), right: { lit: String(i) }, type: T.number }, { op: 'cmp', cmp: '<=', left: argsRef('amount'), right: { lit: String(i + 0.5) }, type: T.number }] },
       message: 'm',
       reads: [],
       span: { file: 'p.writ', line: i + 1, column: 1, endLine: i + 1, endColumn: 9 },
     }));
     const a = makeArtifact({ roles: ROLES, tools, rules });
-    const compiled = prepare(a, { maxStringLength: 100, maxListLength: 100 });
-    const t1 = rulesOf(compiled.tools.get('t1')!);
-    expect(t1.rules.describe()).toEqual(['args.amount bounds']);
-    const values = [-0, -1e9, 1e9, Number.MAX_VALUE, -Number.MAX_VALUE];
-    for (const k of ks) values.push(k, k - 0.25, k + 0.25, k - Number.EPSILON * Math.max(1, Math.abs(k)), k + Number.EPSILON * Math.max(1, Math.abs(k)));
-    let checked = 0;
-    for (const v of values) {
-      const c = validateRequest(compiled, { agent: { id: 'x', roles: [] }, tool: 't1', args: { amount: v, count: 1, region: 'us', tier: 'free', user: 'u' } }, 0, new MemoryStateStore());
-      if (typeof c === 'string') throw new Error(c);
-      const found: string[] = [];
-      findAll(t1.rules, c, (r) => found.push(r.id));
-      expect(found, `amount ${v}`).toEqual(rules.filter((_, i) => conds[i]!.holds(v)).map((r) => r.id));
-      checked++;
-    }
-    expect(checked).toBeGreaterThan(25);
+    expect(rulesOf(prepare(a, { maxStringLength: 100, maxListLength: 100 }).tools.get('t1')!).rules.describe()).toEqual(['args.amount bounds']);
+    const p = loadPolicy(a);
+    const ask = (amount: number) => p.decide({ agent: { id: 'x', roles: [] }, tool: 't1', args: { amount, count: 1, region: 'us', tier: 'free', user: 'u' } }, { dryRun: true });
+    expect(ask(1234.25).reasons[0]!.rule).toBe('p.writ:1235');
+    expect(ask(1234.5).reasons[0]!.rule).toBe('p.writ:1235');
+    expect(ask(1234.75).denial).toBe('not_permitted');
+    expect(ask(1235).denial).toBe('not_permitted');
   });
 });

@@ -16,8 +16,12 @@ import { EMPTY_FIRST, M_ROLES } from './layout.js';
 export const LINEAR_MAX = 4;
 /** At most this many dimensions are indexed per rule set. */
 const MAX_DIMS = 8;
-/** A numeric dimension whose region bitsets would take more 32-bit words than this is not indexed. */
-const MAX_NUM_WORDS = 1 << 18;
+/**
+ * A numeric dimension whose region bitsets would take more 32-bit words than this is not indexed (2m + 1
+ * regions for m constants: about what the separate lower- and upper-bound dimensions it replaced held at half
+ * this cap each).
+ */
+const MAX_NUM_WORDS = 1 << 19;
 
 /** Bitsets live in one flat array; a bitset is the offset of its first word. */
 class BitStore {
@@ -90,18 +94,15 @@ interface NumDim {
 }
 
 /**
- * Whether numeric bound `b` (a lower bound if `lower`) holds on region `r` of the ascending distinct `keys`
- * (see {@link NumDim}); `b.k` is one of the keys.
+ * The regions (see {@link NumDim}) on which a rule's bounds on one parameter hold: `[first, last]`, empty when
+ * `first > last` (contradictory bounds); `at` gives a bound constant's position in the ascending keys.
  */
-function boundHolds(b: Bound, lower: boolean, keys: readonly number[], r: number): boolean {
-  if ((r & 1) === 1) {
-    const v = keys[(r - 1) >>> 1] as number;
-    return lower ? (b.strict ? v > b.k : v >= b.k) : b.strict ? v < b.k : v <= b.k;
-  }
-  // The open interval (keys[i − 1], keys[i]): a lower bound k holds on all of it iff k <= keys[i − 1], an upper
-  // bound iff k >= keys[i].
-  const i = r >>> 1;
-  return lower ? i > 0 && b.k <= (keys[i - 1] as number) : i < keys.length && b.k >= (keys[i] as number);
+function regionRange(lo: Bound | undefined, hi: Bound | undefined, at: (k: number) => number, regionCount: number): [number, number] {
+  // `v > keys[a]` holds from the open interval after keys[a] (region 2a + 2), `v >= keys[a]` from the point
+  // (2a + 1); `v < keys[b]` up to the interval before it (2b), `v <= keys[b]` up to the point (2b + 1).
+  const first = lo === undefined ? 0 : 2 * at(lo.k) + (lo.strict ? 2 : 1);
+  const last = hi === undefined ? regionCount - 1 : 2 * at(hi.k) + (hi.strict ? 0 : 1);
+  return [first, last];
 }
 
 /** What every index of a policy shares: role ordinals, and one request's working space. */
@@ -270,7 +271,8 @@ export function buildIndex(
   const guards: Guard[] = [];
   for (let i = 0; i < n; i++) guards.push(noGuard[i] ? EMPTY_GUARD : guardOf(parts[i]!, params));
 
-  // Candidate dimensions, by how many rules they constrain: roles, then per parameter (string; lower; upper bound).
+  // Candidate dimensions, by how many rules they constrain: roles, then per parameter (string or enum value;
+  // numeric bounds, lower and upper together; `starts_with` literal).
   let roleCount = 0;
   const strCount = new Map<string, number>();
   const numCount = new Map<string, number>();
@@ -394,22 +396,36 @@ export function buildIndex(
       const keys = [...keySet].sort((x, y) => x - y);
       const regionCount = 2 * keys.length + 1;
       if ((regionCount + 1) * words > MAX_NUM_WORDS) continue;
+      const position = new Map<number, number>();
+      for (let j = 0; j < keys.length; j++) position.set(keys[j]!, j);
+      const at = (k: number): number => position.get(k)!;
       const absent = store.alloc();
       const regions = store.alloc();
       for (let r = 1; r < regionCount; r++) store.alloc(); // consecutive: region r is `regions + r * words`
+      // Each rule holds on a contiguous range of regions: sweep the regions once, adding a rule where its range
+      // starts and dropping it after its range ends (O(regions × words + rules), not regions × rules).
+      const first = new Int32Array(n);
+      const last = new Int32Array(n);
+      const live: number[] = [];
       for (let i = 0; i < n; i++) {
         const lo = findPart(guards[i]!.lo, p);
         const hi = findPart(guards[i]!.hi, p);
-        if (lo === undefined && hi === undefined) {
-          store.set(absent, i);
-          for (let r = 0; r < regionCount; r++) store.set(regions + r * words, i);
-          continue;
+        if (lo === undefined && hi === undefined) store.set(absent, i);
+        else {
+          if (lo !== undefined) remove(i, lo.conj);
+          if (hi !== undefined) remove(i, hi.conj);
         }
-        for (let r = 0; r < regionCount; r++) {
-          if ((lo === undefined || boundHolds(lo.b, true, keys, r)) && (hi === undefined || boundHolds(hi.b, false, keys, r))) store.set(regions + r * words, i);
-        }
-        if (lo !== undefined) remove(i, lo.conj);
-        if (hi !== undefined) remove(i, hi.conj);
+        [first[i], last[i]] = regionRange(lo?.b, hi?.b, at, regionCount);
+        if (first[i]! <= last[i]!) live.push(i);
+      }
+      const starts = [...live].sort((x, y) => first[x]! - first[y]!);
+      const ends = [...live].sort((x, y) => last[x]! - last[y]!);
+      const cur = new Uint32Array(words);
+      const data = store.data;
+      for (let r = 0, si = 0, ei = 0; r < regionCount; r++) {
+        for (; si < starts.length && first[starts[si]!] === r; si++) cur[starts[si]! >>> 5] = (cur[starts[si]! >>> 5] as number) | (1 << (starts[si]! & 31));
+        data.set(cur, regions + r * words);
+        for (; ei < ends.length && last[ends[ei]!] === r; ei++) cur[ends[ei]! >>> 5] = (cur[ends[ei]! >>> 5] as number) & ~(1 << (ends[ei]! & 31));
       }
       numDims.push({ slot: slots.get(p)!, param: p, keys, regions, absent });
     }

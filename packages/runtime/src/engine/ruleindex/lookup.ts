@@ -26,6 +26,9 @@ export interface Candidates {
   nOr: number;
   ands: number[];
   nAnd: number;
+  /** The last word computed and its index (-1: none): the deny scan's last word is the allow scan's first. */
+  lastW: number;
+  lastX: number;
 }
 
 /**
@@ -36,7 +39,7 @@ export function candidatesOf(ix: RuleIndex, c: EvalCtx): Candidates | null {
   if (ix.linear) return null;
   const shared = ix.shared;
   let s = shared.pool;
-  if (s === null) s = { ors: [], nOr: 0, ands: [], nAnd: 0 };
+  if (s === null) s = { ors: [], nOr: 0, ands: [], nAnd: 0, lastW: -1, lastX: 0 };
   else shared.pool = null;
   const meta = ix.bits;
   let nOr = 0;
@@ -107,7 +110,8 @@ export function candidatesOf(ix: RuleIndex, c: EvalCtx): Candidates | null {
     // keys[i], else 2i (see NumDim)
     const v = vals[meta[at] as number];
     let b = meta[at + 2] as number;
-    if (typeof v === 'number') {
+    // NaN (kept out by validation) would sort below every key, where every upper bound holds: absent instead.
+    if (typeof v === 'number' && v === v) {
       let lo = meta[at + 4] as number;
       let len = meta[at + 3] as number;
       const first = lo;
@@ -131,6 +135,7 @@ export function candidatesOf(ix: RuleIndex, c: EvalCtx): Candidates | null {
   }
   s.nOr = nOr;
   s.nAnd = nAnd;
+  s.lastW = -1;
   return s;
 }
 
@@ -150,6 +155,7 @@ export function release(ix: RuleIndex, cand: Candidates | null): void {
 
 /** Word `w` of the candidates: the base, united with the roles' bitsets, intersected with every dimension's. */
 function word(ix: RuleIndex, s: Candidates, w: number): number {
+  if (s.lastW === w) return s.lastX;
   const bits = ix.bits;
   const row = (bits[M_STRIDE] as number) * w;
   let x = bits[(bits[M_BASE] as number) + row] as number;
@@ -157,6 +163,8 @@ function word(ix: RuleIndex, s: Candidates, w: number): number {
   for (let j = 0, n = s.nOr; j < n; j++) x |= bits[(ors[j] as number) + row] as number;
   const ands = s.ands;
   for (let j = 0, n = s.nAnd; j < n && x !== 0; j++) x &= bits[(ands[j] as number) + row] as number;
+  s.lastW = w;
+  s.lastX = x;
   return x;
 }
 
