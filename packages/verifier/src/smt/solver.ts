@@ -1,8 +1,12 @@
 /**
  * The in-process solver: z3-solver (Z3 compiled to WebAssembly), initialised once per process and only when
- * a query first runs, so nothing that does not verify pays for loading it.
+ * a query first runs, so nothing that does not verify pays for loading it. Every Z3 call runs under the lock
+ * of `z3.ts`, and every reference is freed explicitly before the call returns (see `z3.ts` for why).
  */
-import type { Context } from 'z3-solver';
+import type { Z3_ast, Z3_model, Z3_solver, Z3_sort } from 'z3-solver';
+import { L_FALSE, L_TRUE, withInstance, withZ3, type Z3 } from './z3.js';
+
+export { shutdown } from './z3.js';
 
 export type SolverStatus = 'sat' | 'unsat' | 'unknown';
 
@@ -15,81 +19,60 @@ export interface QueryResult {
   ms: number;
 }
 
-interface Z3 {
-  ctx: Context<'writ'>;
-  shutdown: () => Promise<void>;
-}
-
-/** The Emscripten thread pool z3-solver runs `check()` on (and Z3's timer threads). */
-interface PThreads {
-  runningWorkers?: Worker[];
-  unusedWorkers?: Worker[];
-  terminateAllThreads?: () => void;
-}
-
-type Worker = { onmessage?: (e: { data?: { cmd?: string } }) => void };
-
-let instance: Promise<Z3> | undefined;
-
-async function z3(): Promise<Z3> {
-  instance ??= (async () => {
-    const { init } = await import('z3-solver');
-    const api = await init();
-    const ctx = api.Context('writ') as unknown as Context<'writ'>;
-    const threads = (api as unknown as { em?: { PThread?: PThreads } }).em?.PThread;
-    const shutdown = async () => {
-      if (!threads?.terminateAllThreads) return;
-      const workers = [...(threads.runningWorkers ?? []), ...(threads.unusedWorkers ?? [])];
-      threads.terminateAllThreads();
-      // A solver thread that has just finished posts "cleanupThread" to hand its worker back; arriving after
-      // the worker was terminated, Emscripten prints `received "cleanupThread" command from terminated
-      // worker` on stderr. Nothing is left to clean up: drop that one message, report any other.
-      for (const w of workers) {
-        const report = w.onmessage;
-        w.onmessage = (e) => {
-          if (e.data?.cmd !== 'cleanupThread') report?.(e);
-        };
-      }
-    };
-    return { ctx, shutdown };
-  })();
-  return instance;
-}
-
 /**
  * Checks an SMT-LIB 2 script (declarations and assertions; no `check-sat` needed).
  * @param timeoutMs - per query; on expiry the status is `unknown` with reason `timeout`
+ * @throws Error with Z3's message when the script does not parse or sort-check
  */
-export async function check(script: string, timeoutMs = 30_000): Promise<QueryResult> {
-  const { ctx } = await z3();
-  const solver = new ctx.Solver();
-  solver.set('timeout', timeoutMs);
-  const t0 = performance.now();
+export function check(script: string, timeoutMs = 30_000): Promise<QueryResult> {
+  return withZ3(async (z3) => {
+    const solver = newSolver(z3, timeoutMs);
+    const t0 = performance.now();
+    let consts: Readable = [];
+    try {
+      z3.ok(z3.api.solver_from_string(z3.ctx, solver, script));
+      const status = await solve(z3, solver);
+      const ms = performance.now() - t0;
+      if (status === 'sat') {
+        consts = readable(z3, script);
+        return { status, model: readModel(z3, solver, consts), ms };
+      }
+      if (status === 'unknown') return { status, reason: z3.api.solver_get_reason_unknown(z3.ctx, solver), ms };
+      return { status, ms };
+    } finally {
+      release(z3, consts);
+      z3.api.solver_dec_ref(z3.ctx, solver);
+    }
+  });
+}
+
+/** A solver with the timeout set, referenced once: the caller gives it back with `solver_dec_ref`. */
+function newSolver(z3: Z3, timeoutMs: number): Z3_solver {
+  const { api, ctx } = z3;
+  const solver = api.mk_solver(ctx);
+  api.solver_inc_ref(ctx, solver);
+  const params = api.mk_params(ctx);
+  api.params_inc_ref(ctx, params);
   try {
-    solver.fromString(script);
-    const status = (await solver.check()) as SolverStatus;
-    const ms = performance.now() - t0;
-    if (status === 'sat') return { status, model: readModel(solver.model(), readable(ctx, script)), ms };
-    if (status === 'unknown') return { status, reason: solver.reasonUnknown(), ms };
-    return { status, ms };
+    const key = api.mk_string_symbol(ctx, 'timeout');
+    // As z3-solver's `Solver.set`: integers as uint, anything else as double.
+    if (Number.isInteger(timeoutMs)) z3.ok(api.params_set_uint(ctx, params, key, timeoutMs));
+    else z3.ok(api.params_set_double(ctx, params, key, timeoutMs));
+    api.solver_set_params(ctx, solver, params);
+  } catch (e) {
+    api.solver_dec_ref(ctx, solver);
+    throw e;
   } finally {
-    free(solver);
+    api.params_dec_ref(ctx, params);
   }
+  return solver;
 }
 
-/**
- * Frees what a solver holds now, without `release()`: in z3-solver 5.2.0 `Solver.release()` drops the
- * reference but leaves the finalizer registered, which drops it again at garbage collection — a double
- * free in the WebAssembly heap. `reset()` drops the assertions and everything learned (almost all the
- * memory; the wasm heap is invisible to V8's GC, so waiting for finalizers lets it grow without bound and
- * slows every later query), and the finalizer frees the small rest, once.
- */
-function free(solver: InstanceType<Ctx['Solver']>): void {
-  solver.reset();
+/** The solver's check, on Z3's thread; the caller holds the lock until it returns. */
+async function solve(z3: Z3, solver: Z3_solver): Promise<SolverStatus> {
+  const r = z3.ok(await z3.api.solver_check_assumptions(z3.ctx, solver, []));
+  return r === L_TRUE ? 'sat' : r === L_FALSE ? 'unsat' : 'unknown';
 }
-
-type Ctx = Context<'writ'>;
-type Sort = ReturnType<Ctx['Int']['sort']> | ReturnType<Ctx['String']['sort']> | ReturnType<Ctx['Bool']['sort']>;
 
 /** The `declare-const` constants of a script, name → sort text. */
 function declaredConstants(text: string): Map<string, string> {
@@ -98,103 +81,139 @@ function declaredConstants(text: string): Map<string, string> {
   return out;
 }
 
-function sortFor(ctx: Ctx, text: string): Sort | undefined {
-  switch (text) {
-    case 'Bool':
-      return ctx.Bool.sort();
-    case 'Int':
-      return ctx.Int.sort();
-    case 'Real':
-      return ctx.Real.sort();
-    case 'String':
-      return ctx.String.sort();
-    default: {
-      const m = /^\(Seq (.+)\)$/.exec(text);
-      const of = m ? sortFor(ctx, m[1] as string) : undefined;
-      return of ? (ctx.Seq.sort(of) as unknown as Sort) : undefined;
-    }
+/** The sort written `text`, made once per context and kept (sorts are few and tiny). */
+function sortFor(z3: Z3, text: string): Z3_sort | undefined {
+  const known = z3.sorts.get(text);
+  if (known !== undefined) return known;
+  const { api, ctx } = z3;
+  let sort: Z3_sort | undefined;
+  if (text === 'Bool') sort = api.mk_bool_sort(ctx);
+  else if (text === 'Int') sort = api.mk_int_sort(ctx);
+  else if (text === 'Real') sort = api.mk_real_sort(ctx);
+  else if (text === 'String') sort = api.mk_string_sort(ctx);
+  else {
+    const m = /^\(Seq (.+)\)$/.exec(text);
+    const of = m ? sortFor(z3, m[1] as string) : undefined;
+    if (of !== undefined) sort = api.mk_seq_sort(ctx, of);
   }
+  if (sort === undefined) return undefined;
+  api.inc_ref(ctx, api.sort_to_ast(ctx, sort));
+  z3.sorts.set(text, sort);
+  return sort;
 }
 
-/** Constants to read from models: built once per script. */
-type Readable = Array<{ name: string; expr: ReturnType<Ctx['Const']>; text: string }>;
+/** Constants to read from models, each referenced once: give them back with `release`. */
+type Readable = Array<{ name: string; expr: Z3_ast; text: string }>;
 
-function readable(ctx: Ctx, script: string): Readable {
+function readable(z3: Z3, script: string): Readable {
+  const { api, ctx } = z3;
   const out: Readable = [];
   for (const [name, sortText] of declaredConstants(script)) {
-    const sort = sortFor(ctx, sortText);
-    if (!sort) continue;
-    const expr = ctx.Const(name, sort);
-    out.push({ name, expr, text: expr.sexpr() });
+    const sort = sortFor(z3, sortText);
+    if (sort === undefined) continue;
+    const expr = api.mk_const(ctx, api.mk_string_symbol(ctx, name), sort);
+    api.inc_ref(ctx, expr);
+    out.push({ name, expr, text: api.ast_to_string(ctx, expr) });
   }
   return out;
 }
 
-/**
- * The value of every declared constant the model assigns, as SMT-LIB text, by unquoted name. Each constant
- * is evaluated on its own: in incremental mode Z3's models also list every `define-fun` ever parsed in the
- * context, by any solver, with its whole term, so walking a model's declarations costs more with every
- * script parsed (it made a 100-tool verification ten times slower than its checks).
- */
-function readModel(m: ReturnType<InstanceType<Ctx['Solver']>['model']>, consts: Readable): Map<string, string> {
-  const model = new Map<string, string>();
-  for (const c of consts) {
-    const v = m.eval(c.expr, false).sexpr();
-    if (v !== c.text) model.set(c.name, v); // unassigned: evaluates to itself
-  }
-  m.release(); // Model.release() does unregister its finalizer
-  return model;
+function release(z3: Z3, consts: Readable): void {
+  for (const c of consts) z3.api.dec_ref(z3.ctx, c.expr);
 }
 
-/** Stops Z3's worker threads so the process can exit. Safe to call when Z3 never started. */
-export async function shutdown(): Promise<void> {
-  if (!instance) return;
-  await (await instance).shutdown();
-  instance = undefined;
+/**
+ * The value of every declared constant the solver's model assigns, as SMT-LIB text, by unquoted name. Each
+ * constant is evaluated on its own: in incremental mode Z3's models also list every `define-fun` ever parsed
+ * in the context, by any solver, with its whole term, so walking a model's declarations costs more with
+ * every script parsed (it made a 100-tool verification ten times slower than its checks).
+ * @throws Error when Z3 cannot evaluate a constant in the model
+ */
+function readModel(z3: Z3, solver: Z3_solver, consts: Readable): Map<string, string> {
+  const { api, ctx } = z3;
+  const m: Z3_model = z3.ok(api.solver_get_model(ctx, solver));
+  api.model_inc_ref(ctx, m);
+  try {
+    const model = new Map<string, string>();
+    for (const c of consts) {
+      const v = z3.ok(api.model_eval(ctx, m, c.expr, false));
+      if (v === null) throw new Error('Failed to evaluate expression in the model');
+      api.inc_ref(ctx, v);
+      const text = api.ast_to_string(ctx, v);
+      api.dec_ref(ctx, v);
+      if (text !== c.text) model.set(c.name, text); // unassigned: evaluates to itself
+    }
+    return model;
+  } finally {
+    api.model_dec_ref(ctx, m);
+  }
 }
 
 /**
  * An incremental session: a base script (declarations, domain, definitions) parsed once, then many
- * queries, each its own push/pop scope. Much faster than re-parsing the script per query.
+ * queries, each its own push/pop scope. Much faster than re-parsing the script per query. Sessions may be
+ * used concurrently with each other and with `check`: their Z3 calls take turns.
  */
 export class QuerySession {
+  private closed = false;
+
   private constructor(
-    private readonly solver: InstanceType<Context<'writ'>['Solver']>,
+    private readonly z3: Z3,
+    private readonly solver: Z3_solver,
     private readonly timeoutMs: number,
-    /** The base's constants, read from models. */
+    /** The base's constants, read from models; referenced until `close`. */
     private readonly consts: Readable,
   ) {}
 
-  static async open(base: string, timeoutMs = 30_000): Promise<QuerySession> {
-    const { ctx } = await z3();
-    const solver = new ctx.Solver();
-    solver.set('timeout', timeoutMs);
-    solver.fromString(base);
-    return new QuerySession(solver, timeoutMs, readable(ctx, base));
+  /** @throws Error with Z3's message when `base` does not parse or sort-check */
+  static open(base: string, timeoutMs = 30_000): Promise<QuerySession> {
+    return withZ3((z3) => {
+      const solver = newSolver(z3, timeoutMs);
+      try {
+        z3.ok(z3.api.solver_from_string(z3.ctx, solver, base));
+        return new QuerySession(z3, solver, timeoutMs, readable(z3, base));
+      } catch (e) {
+        z3.api.solver_dec_ref(z3.ctx, solver);
+        throw e;
+      }
+    });
   }
 
   /**
    * Checks the base plus `asserts`; with sat, the model of every declared constant, unless `model: false`
    * (reading a model back costs more than most checks: skip it when only the status matters).
+   * @throws Error when the session was closed or the solver shut down, or Z3's message for a bad assertion
    */
   async check(asserts: readonly string[], options: { model?: boolean } = {}): Promise<QueryResult> {
-    const t0 = performance.now();
-    this.solver.push();
-    try {
-      this.solver.fromString(asserts.map((a) => `(assert ${a})`).join('\n'));
-      const status = (await this.solver.check()) as SolverStatus;
-      const ms = performance.now() - t0;
-      if (status === 'sat' && options.model !== false) return { status, model: readModel(this.solver.model(), this.consts), ms };
-      if (status === 'unknown') return { status, reason: this.solver.reasonUnknown(), ms };
-      return { status, ms };
-    } finally {
-      this.solver.pop();
-    }
+    const r = await withInstance(this.z3, async (z3) => {
+      if (this.closed) return undefined;
+      const { api, ctx } = z3;
+      const solver = this.solver;
+      const t0 = performance.now();
+      api.solver_push(ctx, solver);
+      try {
+        z3.ok(api.solver_from_string(ctx, solver, asserts.map((a) => `(assert ${a})`).join('\n')));
+        const status = await solve(z3, solver);
+        const ms = performance.now() - t0;
+        if (status === 'sat' && options.model !== false) return { status, model: readModel(z3, solver, this.consts), ms };
+        if (status === 'unknown') return { status, reason: api.solver_get_reason_unknown(ctx, solver), ms };
+        return { status, ms };
+      } finally {
+        api.solver_pop(ctx, solver, 1);
+      }
+    });
+    if (!r) throw new Error('the query session is closed, or the solver was shut down');
+    return r;
   }
 
-  /** Ends the session and frees the solver's memory (see `free`). */
+  /** Ends the session and frees the solver's memory, once no query is running. Idempotent. */
   close(): void {
-    free(this.solver);
+    if (this.closed) return;
+    this.closed = true;
+    void withInstance(this.z3, (z3) => {
+      release(z3, this.consts);
+      z3.api.solver_dec_ref(z3.ctx, this.solver);
+    });
   }
 
   get timeout(): number {

@@ -1,0 +1,126 @@
+/**
+ * The process's one Z3 context — z3-solver, Z3 compiled to WebAssembly with pthreads — loaded when a query
+ * first runs, and the lock every use of it takes.
+ *
+ * Threading rule. Z3's `check` runs on an Emscripten pthread while the main thread's event loop goes on, and
+ * Z3's term store (ast_manager, its hash-consing table and allocator) is not thread-safe: no other call into
+ * the same context may run until the check returns. So:
+ * - every Z3 call is made inside `withZ3`, whose sections run one at a time, each awaiting its own check;
+ * - only the low-level API is used, every reference taken with `inc_ref` is given back with `dec_ref` in the
+ *   same section. z3-solver's high-level objects (Expr, Sort, Solver, Model) drop their references from
+ *   FinalizationRegistry callbacks, i.e. whenever V8 collects them — possibly in the middle of a check, which
+ *   corrupts Z3's heap (seen as wrong sat/unsat answers, `ASSERTION VIOLATION … ast.cpp`, hangs, crashes).
+ */
+import type { Z3Core, Z3_context, Z3_sort } from 'z3-solver';
+
+/** z3-solver's enum values (low-level `types.__GENERATED__`), fixed by Z3's C API. */
+export const L_TRUE = 1;
+export const L_FALSE = -1;
+const OK = 0;
+const PRINT_SMTLIB2_COMPLIANT = 2;
+
+export interface Z3 {
+  api: Z3Core;
+  ctx: Z3_context;
+  /** False once `shutdown` ran: the module and everything in it are gone. */
+  alive: boolean;
+  /** Sorts by SMT-LIB text (`Int`, `(Seq String)`), referenced for the context's lifetime. */
+  sorts: Map<string, Z3_sort>;
+  /** Throws Z3's last error on the context, as the high-level API does after each call; else returns `value`. */
+  ok<T>(value: T): T;
+  terminate(): void;
+}
+
+/** The Emscripten thread pool z3-solver runs `check()` on (and Z3's timer threads). */
+interface PThreads {
+  runningWorkers?: Worker[];
+  unusedWorkers?: Worker[];
+  terminateAllThreads?: () => void;
+}
+
+type Worker = { onmessage?: (e: { data?: { cmd?: string } }) => void };
+
+let instance: Promise<Z3> | undefined;
+/** The end of the queue of sections; never rejects. */
+let tail: Promise<void> = Promise.resolve();
+
+function load(): Promise<Z3> {
+  instance ??= (async () => {
+    const { init } = await import('z3-solver');
+    const { Z3: api, em } = await init();
+    // As z3-solver's `Context` makes it, without the finalizer that would delete it when collected.
+    const cfg = api.mk_config();
+    const ctx = api.mk_context_rc(cfg);
+    api.set_ast_print_mode(ctx, PRINT_SMTLIB2_COMPLIANT);
+    api.del_config(cfg);
+    const threads = (em as { PThread?: PThreads } | undefined)?.PThread;
+    const z3: Z3 = {
+      api,
+      ctx,
+      alive: true,
+      sorts: new Map(),
+      ok<T>(value: T): T {
+        const code = api.get_error_code(ctx);
+        if (code !== OK) throw new Error(api.get_error_msg(ctx, code));
+        return value;
+      },
+      terminate() {
+        z3.alive = false;
+        if (!threads?.terminateAllThreads) return;
+        const workers = [...(threads.runningWorkers ?? []), ...(threads.unusedWorkers ?? [])];
+        threads.terminateAllThreads();
+        // A solver thread that has just finished posts "cleanupThread" to hand its worker back; arriving after
+        // the worker was terminated, Emscripten prints `received "cleanupThread" command from terminated
+        // worker` on stderr. Nothing is left to clean up: drop that one message, report any other.
+        for (const w of workers) {
+          const report = w.onmessage;
+          w.onmessage = (e) => {
+            if (e.data?.cmd !== 'cleanupThread') report?.(e);
+          };
+        }
+      },
+    };
+    return z3;
+  })();
+  return instance;
+}
+
+/** Runs `section` after every section queued before it has settled; its result or error is the caller's. */
+function serialised<T>(section: () => Promise<T> | T): Promise<T> {
+  const run = tail.then(section);
+  tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
+}
+
+/**
+ * Runs `section` with the Z3 context, alone: no other section starts until its promise settles. Every Z3
+ * call must be made inside a section, and references taken in it given back before it ends (see the module
+ * comment). Loads Z3 on first use.
+ */
+export function withZ3<T>(section: (z3: Z3) => Promise<T> | T): Promise<T> {
+  return serialised(async () => section(await load()));
+}
+
+/**
+ * Runs `section` with `z3` alone, as `withZ3`, if that instance is still alive (not shut down); else resolves
+ * to `undefined` without running it: what the instance held went with its module.
+ */
+export function withInstance<T>(z3: Z3, section: (z3: Z3) => Promise<T> | T): Promise<T | undefined> {
+  return serialised(() => (z3.alive ? section(z3) : undefined));
+}
+
+/**
+ * Stops Z3's worker threads so the process can exit, once any running section is done. Safe to call when Z3
+ * never started; a later query loads a fresh instance.
+ */
+export function shutdown(): Promise<void> {
+  return serialised(async () => {
+    if (!instance) return;
+    const z3 = await instance.catch(() => undefined);
+    instance = undefined;
+    z3?.terminate();
+  });
+}
