@@ -20,6 +20,7 @@
  * @module
  */
 import type { Matcher } from './types.js';
+import { MARK, lettersOf, marksOf, mayHoldWord, wordLetters } from './charset.js';
 import { regexMatcher } from './util.js';
 
 /** Compiles one of our fixed patterns (global, case-insensitive unless told otherwise). */
@@ -198,11 +199,61 @@ const PROMPT: RegExp[] = [
   re(`<\\|(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|end_header_id|eot_id)\\|>|\\[/?INST\\]|<</?SYS>>`),
 ];
 
+// ---------------------------------------------------------------------------------------------------------------------
+// prefilters
+//
+// A cheap necessary condition per kind, tested before its patterns: every pattern of the kind needs one of these
+// marks or (case-insensitive) words, read off the patterns above, so a text without any of them cannot match.
+// First the marks and the words' letters, from one scan of the text shared by the five kinds (charset.ts); then,
+// for the kinds with words, the words themselves. Most argument values (ids, names, amounts written as text)
+// stop at the scan, before any regular expression. The differential test in test/detectors/prefilter.test.ts
+// checks each kind against its patterns alone.
+
+const words = (...ws: string[]): number[] => ws.map(wordLetters);
+
+/** sql: a quote or backtick, `;`, `=` or `(` (every pattern but three), or UNION, INTO, xp_cmdshell (those three). */
+const SQL_MARKS = MARK.squote | MARK.dquote | MARK.backtick | MARK.semicolon | MARK.equals | MARK.lparen;
+const SQL_WORDS = words('union', 'into', 'xp_cmdshell');
+const SQL_PRE = /['"`;=(]|union|into|xp_cmdshell/i;
+/** shell: `| ; & $` backtick `/`, mkfifo, DownloadString; or a `-` and the command its pattern names. */
+const SHELL_MARKS = MARK.pipe | MARK.semicolon | MARK.amp | MARK.dollar | MARK.backtick | MARK.slash;
+const SHELL_WORDS = words('mkfifo', 'downloadstring');
+const SHELL_DASH_WORDS = words('rm', 'preserve-root', 'base64', 'bash', 'pwsh', 'powershell', 'invoke-expression');
+const SHELL_PRE = /[|;&$`/]|mkfifo|downloadstring/i;
+const SHELL_DASH = /rm|preserve-root|base64|bash|pwsh|powershell|invoke-expression/i;
+/** path_traversal: `.` (`..`, `boot.ini`), `%` (encodings), `/` or `\` (paths), `~` (home). */
+const PATH_MARKS = MARK.dot | MARK.percent | MARK.slash | MARK.backslash | MARK.tilde;
+/** xss: `<` (tags), `%` (`%3c`), `:` (script and data URLs), `=` (event handler and srcdoc attributes). */
+const XSS_MARKS = MARK.lt | MARK.percent | MARK.colon | MARK.equals;
+/** prompt: one of the words every phrasing needs, or `<` / `[` (chat-template tokens). */
+const PROMPT_MARKS = MARK.lt | MARK.lbracket;
+const PROMPT_WORDS = words('ignore', 'disregard', 'forget', 'overr', 'bypass', 'you', 'mode', 'anything', 'prompt', 'instruction');
+const PROMPT_PRE = /ignore|disregard|forget|overr|bypass|you|mode|anything|prompt|instruction|[<[]/i;
+
+function sqlMay(t: string): boolean {
+  return ((marksOf(t) & SQL_MARKS) !== 0 || mayHoldWord(lettersOf(t), SQL_WORDS)) && SQL_PRE.test(t);
+}
+
+function shellMay(t: string): boolean {
+  const marks = marksOf(t);
+  const letters = lettersOf(t);
+  const dash = (marks & MARK.dash) !== 0 && mayHoldWord(letters, SHELL_DASH_WORDS);
+  if ((marks & SHELL_MARKS) === 0 && !mayHoldWord(letters, SHELL_WORDS) && !dash) return false;
+  return SHELL_PRE.test(t) || (dash && SHELL_DASH.test(t));
+}
+
+function promptMay(t: string): boolean {
+  return ((marksOf(t) & PROMPT_MARKS) !== 0 || mayHoldWord(lettersOf(t), PROMPT_WORDS)) && PROMPT_PRE.test(t);
+}
+
+/** The patterns of each kind, without prefilters: for tests. Internal. */
+export const INJECTION_PATTERNS: Readonly<Record<string, readonly RegExp[]>> = { sql: SQL, shell: SHELL, path_traversal: PATH, xss: XSS, prompt: PROMPT };
+
 /** The `injection` matchers by kind, in {@link DETECTOR_KINDS} order. Internal. */
 export const INJECTION_MATCHERS: Readonly<Record<string, Matcher>> = {
-  sql: regexMatcher('injection', 'sql', SQL),
-  shell: regexMatcher('injection', 'shell', SHELL),
-  path_traversal: regexMatcher('injection', 'path_traversal', PATH),
-  xss: regexMatcher('injection', 'xss', XSS),
-  prompt: regexMatcher('injection', 'prompt', PROMPT),
+  sql: regexMatcher('injection', 'sql', SQL, undefined, sqlMay),
+  shell: regexMatcher('injection', 'shell', SHELL, undefined, shellMay),
+  path_traversal: regexMatcher('injection', 'path_traversal', PATH, undefined, (t) => (marksOf(t) & PATH_MARKS) !== 0),
+  xss: regexMatcher('injection', 'xss', XSS, undefined, (t) => (marksOf(t) & XSS_MARKS) !== 0),
+  prompt: regexMatcher('injection', 'prompt', PROMPT, undefined, promptMay),
 };
