@@ -1,10 +1,11 @@
 /**
  * The in-process solver: z3-solver (Z3 compiled to WebAssembly), initialised once per process and only when
  * a query first runs, so nothing that does not verify pays for loading it. Every Z3 call runs under the lock
- * of `z3.ts`, and every reference is freed explicitly before the call returns (see `z3.ts` for why).
+ * of `z3.ts`, every reference is given back explicitly, and each query or session has a context of its own
+ * (see `z3.ts` for why).
  */
 import type { Z3_ast, Z3_model, Z3_solver, Z3_sort } from 'z3-solver';
-import { L_FALSE, L_TRUE, withInstance, withZ3, type Z3 } from './z3.js';
+import { closeContext, L_FALSE, L_TRUE, openContext, withInstance, withZ3, type Ctx, type Z3 } from './z3.js';
 
 export { shutdown } from './z3.js';
 
@@ -26,29 +27,32 @@ export interface QueryResult {
  */
 export function check(script: string, timeoutMs = 30_000): Promise<QueryResult> {
   return withZ3(async (z3) => {
-    const solver = newSolver(z3, timeoutMs);
-    const t0 = performance.now();
+    const c = openContext(z3);
+    let solver: Z3_solver | undefined;
     let consts: Readable = [];
     try {
-      z3.ok(z3.api.solver_from_string(z3.ctx, solver, script));
-      const status = await solve(z3, solver);
+      solver = newSolver(c, timeoutMs);
+      const t0 = performance.now();
+      c.ok(c.api.solver_from_string(c.ctx, solver, script));
+      const status = await solve(c, solver);
       const ms = performance.now() - t0;
       if (status === 'sat') {
-        consts = readable(z3, script);
-        return { status, model: readModel(z3, solver, consts), ms };
+        consts = readable(c, script);
+        return { status, model: readModel(c, solver, consts), ms };
       }
-      if (status === 'unknown') return { status, reason: z3.api.solver_get_reason_unknown(z3.ctx, solver), ms };
+      if (status === 'unknown') return { status, reason: c.api.solver_get_reason_unknown(c.ctx, solver), ms };
       return { status, ms };
     } finally {
-      release(z3, consts);
-      z3.api.solver_dec_ref(z3.ctx, solver);
+      release(c, consts);
+      if (solver !== undefined) c.api.solver_dec_ref(c.ctx, solver);
+      closeContext(c);
     }
   });
 }
 
 /** A solver with the timeout set, referenced once: the caller gives it back with `solver_dec_ref`. */
-function newSolver(z3: Z3, timeoutMs: number): Z3_solver {
-  const { api, ctx } = z3;
+function newSolver(c: Ctx, timeoutMs: number): Z3_solver {
+  const { api, ctx } = c;
   const solver = api.mk_solver(ctx);
   api.solver_inc_ref(ctx, solver);
   const params = api.mk_params(ctx);
@@ -56,8 +60,8 @@ function newSolver(z3: Z3, timeoutMs: number): Z3_solver {
   try {
     const key = api.mk_string_symbol(ctx, 'timeout');
     // As z3-solver's `Solver.set`: integers as uint, anything else as double.
-    if (Number.isInteger(timeoutMs)) z3.ok(api.params_set_uint(ctx, params, key, timeoutMs));
-    else z3.ok(api.params_set_double(ctx, params, key, timeoutMs));
+    if (Number.isInteger(timeoutMs)) c.ok(api.params_set_uint(ctx, params, key, timeoutMs));
+    else c.ok(api.params_set_double(ctx, params, key, timeoutMs));
     api.solver_set_params(ctx, solver, params);
   } catch (e) {
     api.solver_dec_ref(ctx, solver);
@@ -69,8 +73,8 @@ function newSolver(z3: Z3, timeoutMs: number): Z3_solver {
 }
 
 /** The solver's check, on Z3's thread; the caller holds the lock until it returns. */
-async function solve(z3: Z3, solver: Z3_solver): Promise<SolverStatus> {
-  const r = z3.ok(await z3.api.solver_check_assumptions(z3.ctx, solver, []));
+async function solve(c: Ctx, solver: Z3_solver): Promise<SolverStatus> {
+  const r = c.ok(await c.api.solver_check_assumptions(c.ctx, solver, []));
   return r === L_TRUE ? 'sat' : r === L_FALSE ? 'unsat' : 'unknown';
 }
 
@@ -82,10 +86,10 @@ function declaredConstants(text: string): Map<string, string> {
 }
 
 /** The sort written `text`, made once per context and kept (sorts are few and tiny). */
-function sortFor(z3: Z3, text: string): Z3_sort | undefined {
-  const known = z3.sorts.get(text);
+function sortFor(c: Ctx, text: string): Z3_sort | undefined {
+  const known = c.sorts.get(text);
   if (known !== undefined) return known;
-  const { api, ctx } = z3;
+  const { api, ctx } = c;
   let sort: Z3_sort | undefined;
   if (text === 'Bool') sort = api.mk_bool_sort(ctx);
   else if (text === 'Int') sort = api.mk_int_sort(ctx);
@@ -93,23 +97,23 @@ function sortFor(z3: Z3, text: string): Z3_sort | undefined {
   else if (text === 'String') sort = api.mk_string_sort(ctx);
   else {
     const m = /^\(Seq (.+)\)$/.exec(text);
-    const of = m ? sortFor(z3, m[1] as string) : undefined;
+    const of = m ? sortFor(c, m[1] as string) : undefined;
     if (of !== undefined) sort = api.mk_seq_sort(ctx, of);
   }
   if (sort === undefined) return undefined;
   api.inc_ref(ctx, api.sort_to_ast(ctx, sort));
-  z3.sorts.set(text, sort);
+  c.sorts.set(text, sort);
   return sort;
 }
 
 /** Constants to read from models, each referenced once: give them back with `release`. */
 type Readable = Array<{ name: string; expr: Z3_ast; text: string }>;
 
-function readable(z3: Z3, script: string): Readable {
-  const { api, ctx } = z3;
+function readable(c: Ctx, script: string): Readable {
+  const { api, ctx } = c;
   const out: Readable = [];
   for (const [name, sortText] of declaredConstants(script)) {
-    const sort = sortFor(z3, sortText);
+    const sort = sortFor(c, sortText);
     if (sort === undefined) continue;
     const expr = api.mk_const(ctx, api.mk_string_symbol(ctx, name), sort);
     api.inc_ref(ctx, expr);
@@ -118,8 +122,8 @@ function readable(z3: Z3, script: string): Readable {
   return out;
 }
 
-function release(z3: Z3, consts: Readable): void {
-  for (const c of consts) z3.api.dec_ref(z3.ctx, c.expr);
+function release(c: Ctx, consts: Readable): void {
+  for (const k of consts) c.api.dec_ref(c.ctx, k.expr);
 }
 
 /**
@@ -129,25 +133,44 @@ function release(z3: Z3, consts: Readable): void {
  * every script parsed (it made a 100-tool verification ten times slower than its checks).
  * @throws Error when Z3 cannot evaluate a constant in the model
  */
-function readModel(z3: Z3, solver: Z3_solver, consts: Readable): Map<string, string> {
-  const { api, ctx } = z3;
-  const m: Z3_model = z3.ok(api.solver_get_model(ctx, solver));
+function readModel(c: Ctx, solver: Z3_solver, consts: Readable): Map<string, string> {
+  const { api, ctx } = c;
+  const m: Z3_model = c.ok(api.solver_get_model(ctx, solver));
   api.model_inc_ref(ctx, m);
   try {
     const model = new Map<string, string>();
-    for (const c of consts) {
-      const v = z3.ok(api.model_eval(ctx, m, c.expr, false));
+    for (const k of consts) {
+      const v = c.ok(api.model_eval(ctx, m, k.expr, false));
       if (v === null) throw new Error('Failed to evaluate expression in the model');
       api.inc_ref(ctx, v);
       const text = api.ast_to_string(ctx, v);
       api.dec_ref(ctx, v);
-      if (text !== c.text) model.set(c.name, text); // unassigned: evaluates to itself
+      if (text !== k.text) model.set(k.name, text); // unassigned: evaluates to itself
     }
     return model;
   } finally {
     api.model_dec_ref(ctx, m);
   }
 }
+
+/** What a session holds in Z3, freed by `close` — or, if it never is, after the session is collected. */
+interface Held {
+  z3: Z3;
+  c: Ctx;
+  solver: Z3_solver;
+  consts: Readable;
+}
+
+function free(h: Held): Promise<void> {
+  return withInstance(h.z3, () => {
+    release(h.c, h.consts);
+    h.c.api.solver_dec_ref(h.c.ctx, h.solver);
+    closeContext(h.c);
+  }).then(() => undefined);
+}
+
+/** Frees unclosed sessions: the callback only queues `free`, which runs under the lock like any Z3 call. */
+const unclosed = new FinalizationRegistry<Held>((h) => void free(h));
 
 /**
  * An incremental session: a base script (declarations, domain, definitions) parsed once, then many
@@ -158,22 +181,22 @@ export class QuerySession {
   private closed = false;
 
   private constructor(
-    private readonly z3: Z3,
-    private readonly solver: Z3_solver,
+    private readonly held: Held,
     private readonly timeoutMs: number,
-    /** The base's constants, read from models; referenced until `close`. */
-    private readonly consts: Readable,
-  ) {}
+  ) {
+    unclosed.register(this, held, this);
+  }
 
   /** @throws Error with Z3's message when `base` does not parse or sort-check */
   static open(base: string, timeoutMs = 30_000): Promise<QuerySession> {
     return withZ3((z3) => {
-      const solver = newSolver(z3, timeoutMs);
+      const c = openContext(z3);
       try {
-        z3.ok(z3.api.solver_from_string(z3.ctx, solver, base));
-        return new QuerySession(z3, solver, timeoutMs, readable(z3, base));
+        const solver = newSolver(c, timeoutMs);
+        c.ok(c.api.solver_from_string(c.ctx, solver, base));
+        return new QuerySession({ z3, c, solver, consts: readable(c, base) }, timeoutMs);
       } catch (e) {
-        z3.api.solver_dec_ref(z3.ctx, solver);
+        closeContext(c);
         throw e;
       }
     });
@@ -185,17 +208,17 @@ export class QuerySession {
    * @throws Error when the session was closed or the solver shut down, or Z3's message for a bad assertion
    */
   async check(asserts: readonly string[], options: { model?: boolean } = {}): Promise<QueryResult> {
-    const r = await withInstance(this.z3, async (z3) => {
+    const { z3, c, solver, consts } = this.held;
+    const r = await withInstance(z3, async () => {
       if (this.closed) return undefined;
-      const { api, ctx } = z3;
-      const solver = this.solver;
+      const { api, ctx } = c;
       const t0 = performance.now();
       api.solver_push(ctx, solver);
       try {
-        z3.ok(api.solver_from_string(ctx, solver, asserts.map((a) => `(assert ${a})`).join('\n')));
-        const status = await solve(z3, solver);
+        c.ok(api.solver_from_string(ctx, solver, asserts.map((a) => `(assert ${a})`).join('\n')));
+        const status = await solve(c, solver);
         const ms = performance.now() - t0;
-        if (status === 'sat' && options.model !== false) return { status, model: readModel(z3, solver, this.consts), ms };
+        if (status === 'sat' && options.model !== false) return { status, model: readModel(c, solver, consts), ms };
         if (status === 'unknown') return { status, reason: api.solver_get_reason_unknown(ctx, solver), ms };
         return { status, ms };
       } finally {
@@ -206,14 +229,12 @@ export class QuerySession {
     return r;
   }
 
-  /** Ends the session and frees the solver's memory, once no query is running. Idempotent. */
+  /** Ends the session and frees its context, once no query is running. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    void withInstance(this.z3, (z3) => {
-      release(z3, this.consts);
-      z3.api.solver_dec_ref(z3.ctx, this.solver);
-    });
+    unclosed.unregister(this);
+    void free(this.held);
   }
 
   get timeout(): number {

@@ -1,15 +1,20 @@
 /**
- * The process's one Z3 context — z3-solver, Z3 compiled to WebAssembly with pthreads — loaded when a query
- * first runs, and the lock every use of it takes.
+ * The process's Z3 — z3-solver, Z3 compiled to WebAssembly with pthreads — loaded when a query first runs,
+ * the lock every use of it takes, and the contexts queries run in.
  *
  * Threading rule. Z3's `check` runs on an Emscripten pthread while the main thread's event loop goes on, and
- * Z3's term store (ast_manager, its hash-consing table and allocator) is not thread-safe: no other call into
- * the same context may run until the check returns. So:
+ * Z3's term store (ast_manager: hash-consing table, allocator) is not thread-safe: no other Z3 call may run
+ * until the check returns. So:
  * - every Z3 call is made inside `withZ3`, whose sections run one at a time, each awaiting its own check;
- * - only the low-level API is used, every reference taken with `inc_ref` is given back with `dec_ref` in the
- *   same section. z3-solver's high-level objects (Expr, Sort, Solver, Model) drop their references from
- *   FinalizationRegistry callbacks, i.e. whenever V8 collects them — possibly in the middle of a check, which
- *   corrupts Z3's heap (seen as wrong sat/unsat answers, `ASSERTION VIOLATION … ast.cpp`, hangs, crashes).
+ * - only the low-level API is used, and every reference taken is given back explicitly. z3-solver's
+ *   high-level objects (Expr, Sort, Solver, Model) drop theirs from FinalizationRegistry callbacks, i.e.
+ *   whenever V8 collects them — possibly in the middle of a check, which corrupts Z3's heap (seen as wrong
+ *   sat/unsat answers, `ASSERTION VIOLATION … ast.cpp`, hangs, `memory access out of bounds`).
+ *
+ * Context rule. Each query (`check`) and each incremental session runs in a context of its own, deleted when
+ * it ends: an answer depends on the script alone, not on what earlier queries left in a shared context (term
+ * ids, definitions) — with strings and sequences that history can turn sat into `unknown` — and deleting the
+ * context gives all its memory back at once.
  */
 import type { Z3Core, Z3_context, Z3_sort } from 'z3-solver';
 
@@ -21,14 +26,43 @@ const PRINT_SMTLIB2_COMPLIANT = 2;
 
 export interface Z3 {
   api: Z3Core;
-  ctx: Z3_context;
   /** False once `shutdown` ran: the module and everything in it are gone. */
   alive: boolean;
-  /** Sorts by SMT-LIB text (`Int`, `(Seq String)`), referenced for the context's lifetime. */
+  terminate(): void;
+}
+
+/** A Z3 context, made by `openContext` and deleted by `closeContext`, both inside a section. */
+export interface Ctx {
+  api: Z3Core;
+  ctx: Z3_context;
+  /** Sorts by SMT-LIB text (`Int`, `(Seq String)`), made once per context. */
   sorts: Map<string, Z3_sort>;
   /** Throws Z3's last error on the context, as the high-level API does after each call; else returns `value`. */
   ok<T>(value: T): T;
-  terminate(): void;
+}
+
+/** A context as z3-solver's high-level `Context` makes it, without the finalizer that would delete it. */
+export function openContext(z3: Z3): Ctx {
+  const { api } = z3;
+  const cfg = api.mk_config();
+  const ctx = api.mk_context_rc(cfg);
+  api.set_ast_print_mode(ctx, PRINT_SMTLIB2_COMPLIANT);
+  api.del_config(cfg);
+  return {
+    api,
+    ctx,
+    sorts: new Map(),
+    ok<T>(value: T): T {
+      const code = api.get_error_code(ctx);
+      if (code !== OK) throw new Error(api.get_error_msg(ctx, code));
+      return value;
+    },
+  };
+}
+
+/** Deletes the context and everything still in it. */
+export function closeContext(c: Ctx): void {
+  c.api.del_context(c.ctx);
 }
 
 /** The Emscripten thread pool z3-solver runs `check()` on (and Z3's timer threads). */
@@ -48,22 +82,10 @@ function load(): Promise<Z3> {
   instance ??= (async () => {
     const { init } = await import('z3-solver');
     const { Z3: api, em } = await init();
-    // As z3-solver's `Context` makes it, without the finalizer that would delete it when collected.
-    const cfg = api.mk_config();
-    const ctx = api.mk_context_rc(cfg);
-    api.set_ast_print_mode(ctx, PRINT_SMTLIB2_COMPLIANT);
-    api.del_config(cfg);
     const threads = (em as { PThread?: PThreads } | undefined)?.PThread;
     const z3: Z3 = {
       api,
-      ctx,
       alive: true,
-      sorts: new Map(),
-      ok<T>(value: T): T {
-        const code = api.get_error_code(ctx);
-        if (code !== OK) throw new Error(api.get_error_msg(ctx, code));
-        return value;
-      },
       terminate() {
         z3.alive = false;
         if (!threads?.terminateAllThreads) return;
@@ -96,9 +118,8 @@ function serialised<T>(section: () => Promise<T> | T): Promise<T> {
 }
 
 /**
- * Runs `section` with the Z3 context, alone: no other section starts until its promise settles. Every Z3
- * call must be made inside a section, and references taken in it given back before it ends (see the module
- * comment). Loads Z3 on first use.
+ * Runs `section` with Z3, alone: no other section starts until its promise settles. Every Z3 call must be
+ * made inside a section (see the module comment). Loads Z3 on first use.
  */
 export function withZ3<T>(section: (z3: Z3) => Promise<T> | T): Promise<T> {
   return serialised(async () => section(await load()));
