@@ -4,7 +4,10 @@
 //   node bench/decide/run.mjs [--quick]
 //
 // stdout: one JSON object per line (see bench/README.md); stderr: progress.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { compile } from '@writ/compiler';
 import { artifactDigest, loadPolicy } from '@writ/runtime';
 import { generatePolicy, generateRequests, referenceDecide, selectBalanced, toCedarRequest, TOOL_COUNT } from './generate.mjs';
@@ -76,6 +79,8 @@ const cold = (() => {
 log(`cold start (100 rules): compile ${cold.compile_ms} ms, parse+load ${cold.load_ms} ms`);
 
 const results = [];
+/** The artifacts of the 10- and 10,000-rule cases, kept for the interleaved ratio below. */
+const kept = new Map();
 
 for (const c of CASES) {
   const label = `${c.rules} rules${c.singleTool ? ' on one tool' : ''}`;
@@ -183,6 +188,7 @@ for (const c of CASES) {
     method: WRIT_METHOD,
   };
   emit(writLine);
+  if (!c.singleTool && (c.rules === 10 || c.rules === 10000)) kept.set(c.rules, { json });
 
   // --- Cedar
   const setId = `bench-${c.rules}-${c.singleTool ? 'single' : 'spread'}`;
@@ -243,6 +249,43 @@ for (const c of CASES) {
   results.push({ c, writ: writLine, cedar: cedarLine });
 }
 
+// --- the 10k/10 p50 ratio, interleaved: the two cases above run seconds apart, and this machine's speed drifts
+// by tens of percent over seconds (other virtual machines share the host). So the ratio's target is judged on
+// fresh processes that alternate the two artifacts (10, 10k, 10k, 10, …: each a gateway with one policy, as
+// deployed), every process loading its artifact, warming up and measuring the same requests as above; the
+// ratio is of the medians of the processes' p50s.
+const INTERLEAVED = { pairs: QUICK ? 3 : 9, maxBatches: QUICK ? 500 : 2000 };
+const interleaved = (() => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'writ-bench-decide-'));
+  try {
+    const files = {};
+    for (const [rules, { json }] of kept) writeFileSync((files[rules] = path.join(dir, `${rules}.json`)), json);
+    const p50s = { 10: [], 10000: [] };
+    for (let pair = 0; pair < INTERLEAVED.pairs; pair++) {
+      for (const rules of pair % 2 === 0 ? [10, 10000] : [10000, 10]) {
+        const out = execFileSync(process.execPath, [path.join(import.meta.dirname, 'ratio-child.mjs'), files[rules], String(rules), String(SEED), String(REQUESTS), String(CANDIDATES), String(INTERLEAVED.maxBatches)], { encoding: 'utf8' });
+        p50s[rules].push(JSON.parse(out).p50_ns);
+      }
+    }
+    const line = {
+      bench: 'decide',
+      phase: 'interleaved_ratio',
+      processes_per_case: INTERLEAVED.pairs,
+      p50_10_ns_by_process: p50s[10],
+      p50_10000_ns_by_process: p50s[10000],
+      p50_10_ns: median(p50s[10]),
+      p50_10000_ns: median(p50s[10000]),
+      method: `${2 * INTERLEAVED.pairs} fresh processes alternating the 10- and 10,000-rule artifacts (order swapped every pair); each loads its artifact, warms up with 20000 decisions, then times ${INTERLEAVED.maxBatches} batches of 100 as above; ratio of the medians of the processes' p50s`,
+    };
+    line.ratio = round(line.p50_10000_ns / line.p50_10_ns, 2);
+    emit(line);
+    log(`interleaved processes: 10 rules p50 ${p50s[10].join('/')} ns, 10,000 rules p50 ${p50s[10000].join('/')} ns, ratio of medians ${line.ratio}`);
+    return line;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
+
 // --- summary
 const find = (rules, single = false) => results.find((r) => r.c.rules === rules && r.c.singleTool === single);
 const spread = results.filter((r) => !r.c.singleTool);
@@ -257,7 +300,8 @@ const summary = {
   bench: 'summary',
   targets: {
     p50_le_2us_all_sizes: spread.every((r) => r.writ.p50_ns <= 2000),
-    p50_10k_within_2x_of_10: p50Ratio <= 2,
+    // judged on the interleaved measurement (see above); the sequential ratio is in the figures too
+    p50_10k_within_2x_of_10: interleaved.ratio <= 2,
     speedup_vs_cedar_at_1000: speedup1k >= 100,
     load_10k_le_200ms: r10k.writ.load_ms <= 200,
     compile_10k_le_2s: r10k.writ.compile_ms <= 2000,
@@ -276,6 +320,7 @@ const summary = {
     cedar_decisions_per_sec: Object.fromEntries(results.map((r) => [key(r.c), r.cedar.decisions_per_sec])),
     speedup_vs_cedar_p50: Object.fromEntries(results.map((r) => [key(r.c), r.cedar.writ_speedup_p50])),
     p50_ratio_10k_over_10: round(p50Ratio, 2),
+    p50_ratio_10k_over_10_interleaved: interleaved.ratio,
     speedup_vs_cedar_at_1000: round(speedup1k, 1),
     load_10k_ms: r10k.writ.load_ms,
     compile_10k_ms: r10k.writ.compile_ms,
