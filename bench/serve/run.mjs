@@ -4,10 +4,12 @@
 //
 //   node bench/serve/run.mjs [--duration 10] [--rounds 3] [--connections 16] [--only baseline|memory|redis] [--mix stateless|mixed]
 //
-// Each target runs `--rounds` measurements of `--duration` seconds on one warmed-up process; the line it prints
-// holds the median round (by decisions/s; the lower middle one for an even count): its decisions, latency,
-// CPU and load figures, then every round's decisions/s, CPU per decision and p99, and non_2xx/errors/timeouts
-// summed over all rounds. Single runs on this shared 2-core machine vary by ±10 %.
+// Every target is started and warmed up, then measured `--rounds` times for `--duration` seconds, the rounds
+// alternating between the targets (rotating order), so that all of them see the same drift of this shared
+// machine's speed. Each target's line holds its median round (by decisions/s; the lower middle one for an even
+// count): its decisions, latency, CPU and load figures, then every round's decisions/s, CPU per decision and p99,
+// non_2xx/errors/timeouts summed over all rounds, and `of_baseline_median`: the median over rounds of its
+// decisions/s divided by the bare fastify route's in the same round.
 //
 // `baseline` is a bare fastify route answering a constant decision: the machine's floor for any Node HTTP
 // service, to read the other figures against.
@@ -126,58 +128,59 @@ function cannon(port, duration) {
   return autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration, requests });
 }
 
-async function run(store, extra) {
-  const { port, child } = await startServe(extra);
-  try {
-    log(`${store}: warm-up 2 s`);
-    await cannon(port, 2);
-    const rounds = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      const before = load1();
-      log(`${store}: round ${round}/${ROUNDS}: ${DURATION} s, ${CONNECTIONS} connections, ${requests.length} request bodies (${MIX}), load ${before}`);
-      const cpu0 = cpuSeconds(child.pid);
-      const r = await cannon(port, DURATION);
-      const cpu1 = cpuSeconds(child.pid);
-      // The service's own CPU per decision: what it would sustain on one idle core, whatever else loads the machine.
-      const per = (key) => (cpu0 === undefined || cpu1 === undefined || r.requests.total === 0 ? undefined : ((cpu1[key] - cpu0[key]) * 1e6) / r.requests.total);
-      const userUs = per('user');
-      const systemUs = per('system');
-      const cpuUs = userUs === undefined || systemUs === undefined ? undefined : userUs + systemUs;
-      rounds.push({
-        decisions: r.requests.total,
-        decisions_per_s: Math.round(r.requests.average),
-        latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
-        server_cpu_us_per_decision: cpuUs === undefined ? null : Number(cpuUs.toFixed(1)),
-        // user: JavaScript and Node; system: the kernel (mostly the loopback writes and reads).
-        server_cpu_user_us: userUs === undefined ? null : Number(userUs.toFixed(1)),
-        server_cpu_system_us: systemUs === undefined ? null : Number(systemUs.toFixed(1)),
-        decisions_per_cpu_s: cpuUs === undefined ? null : Math.round(1e6 / cpuUs),
-        non_2xx: r.non2xx,
-        errors: r.errors,
-        timeouts: r.timeouts,
-        load1_before: before,
-        load1_after: load1(),
-      });
-    }
-    const median = [...rounds].sort((x, y) => x.decisions_per_s - y.decisions_per_s)[(rounds.length - 1) >> 1];
-    emit({
-      store,
-      mix: MIX,
-      connections: CONNECTIONS,
-      duration_s: DURATION,
-      rounds: rounds.length,
-      ...median,
-      rounds_decisions_per_s: rounds.map((x) => x.decisions_per_s),
-      rounds_server_cpu_us_per_decision: rounds.map((x) => x.server_cpu_us_per_decision),
-      rounds_p99_ms: rounds.map((x) => x.latency_ms.p99),
-      non_2xx: rounds.reduce((n, x) => n + x.non_2xx, 0),
-      errors: rounds.reduce((n, x) => n + x.errors, 0),
-      timeouts: rounds.reduce((n, x) => n + x.timeouts, 0),
-      loadavg_after: os.loadavg().map((x) => Number(x.toFixed(2))),
-    });
-  } finally {
-    await stop(child);
+/** One measured round against a running target: decisions/s, latency, and the service's CPU per decision. */
+async function measureRound(target, round) {
+  const before = load1();
+  log(`${target.store}: round ${round}/${ROUNDS}: ${DURATION} s, ${CONNECTIONS} connections, ${requests.length} request bodies (${MIX}), load ${before}`);
+  const cpu0 = cpuSeconds(target.child.pid);
+  const r = await cannon(target.port, DURATION);
+  const cpu1 = cpuSeconds(target.child.pid);
+  // The service's own CPU per decision: what it would sustain on one idle core, whatever else loads the machine.
+  const per = (key) => (cpu0 === undefined || cpu1 === undefined || r.requests.total === 0 ? undefined : ((cpu1[key] - cpu0[key]) * 1e6) / r.requests.total);
+  const userUs = per('user');
+  const systemUs = per('system');
+  const cpuUs = userUs === undefined || systemUs === undefined ? undefined : userUs + systemUs;
+  return {
+    decisions: r.requests.total,
+    decisions_per_s: Math.round(r.requests.average),
+    latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+    server_cpu_us_per_decision: cpuUs === undefined ? null : Number(cpuUs.toFixed(1)),
+    // user: JavaScript and Node; system: the kernel (mostly the loopback writes and reads).
+    server_cpu_user_us: userUs === undefined ? null : Number(userUs.toFixed(1)),
+    server_cpu_system_us: systemUs === undefined ? null : Number(systemUs.toFixed(1)),
+    decisions_per_cpu_s: cpuUs === undefined ? null : Math.round(1e6 / cpuUs),
+    non_2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    load1_before: before,
+    load1_after: load1(),
+  };
+}
+
+/** The median round (the lower middle one for an even count) and every round's key figures. */
+function report(target, rounds, baseline) {
+  const median = [...rounds].sort((x, y) => x.decisions_per_s - y.decisions_per_s)[(rounds.length - 1) >> 1];
+  const line = {
+    store: target.store,
+    mix: MIX,
+    connections: CONNECTIONS,
+    duration_s: DURATION,
+    rounds: rounds.length,
+    ...median,
+    rounds_decisions_per_s: rounds.map((x) => x.decisions_per_s),
+    rounds_server_cpu_us_per_decision: rounds.map((x) => x.server_cpu_us_per_decision),
+    rounds_p99_ms: rounds.map((x) => x.latency_ms.p99),
+    non_2xx: rounds.reduce((n, x) => n + x.non_2xx, 0),
+    errors: rounds.reduce((n, x) => n + x.errors, 0),
+    timeouts: rounds.reduce((n, x) => n + x.timeouts, 0),
+    loadavg_after: os.loadavg().map((x) => Number(x.toFixed(2))),
+  };
+  // Against the bare fastify route measured in the same rounds: the same machine state for both.
+  if (baseline !== undefined && target.store !== 'baseline') {
+    const ratios = rounds.map((x, i) => x.decisions_per_s / baseline[i].decisions_per_s).sort((x, y) => x - y);
+    line.of_baseline_median = Number(ratios[(ratios.length - 1) >> 1].toFixed(3));
   }
+  emit(line);
 }
 
 async function startRedis() {
@@ -188,17 +191,32 @@ async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, child };
 }
 
+// Every target runs at once (an idle one costs nothing), and the rounds alternate between them in a rotating
+// order: this machine's speed drifts by tens of percent over seconds, and alternating gives every target the
+// same share of fast and slow stretches.
+const targets = [];
+let redis;
 try {
-  if (ONLY === undefined || ONLY === 'baseline') await run('baseline', 'baseline');
-  if (ONLY === undefined || ONLY === 'memory') await run('memory', []);
+  if (ONLY === undefined || ONLY === 'baseline') targets.push({ store: 'baseline', ...(await startServe('baseline')) });
+  if (ONLY === undefined || ONLY === 'memory') targets.push({ store: 'memory', ...(await startServe([])) });
   if (ONLY === undefined || ONLY === 'redis') {
-    const redis = await startRedis();
-    try {
-      await run('redis', ['--redis', redis.url]);
-    } finally {
-      redis.child.kill('SIGKILL');
+    redis = await startRedis();
+    targets.push({ store: 'redis', ...(await startServe(['--redis', redis.url])) });
+  }
+  for (const t of targets) {
+    log(`${t.store}: warm-up 2 s`);
+    await cannon(t.port, 2);
+  }
+  const rounds = new Map(targets.map((t) => [t.store, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (let k = 0; k < targets.length; k++) {
+      const t = targets[(k + round - 1) % targets.length];
+      rounds.get(t.store).push(await measureRound(t, round));
     }
   }
+  for (const t of targets) report(t, rounds.get(t.store), rounds.get('baseline'));
 } finally {
+  for (const t of targets) await stop(t.child);
+  redis?.child.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
 }
