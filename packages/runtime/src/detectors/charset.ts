@@ -42,7 +42,9 @@ for (const [ch, bit] of [
   MARK_OF[ch.charCodeAt(0)] = bit;
 }
 
-// The last text scanned: the injection kinds ask about the same text one after another.
+// The last text scanned: the injection kinds ask about the same text one after another. Long texts are not kept
+// (the cache would hold them alive); scanning them again costs little beside the patterns that follow.
+const CACHE_MAX = 4096;
 let lastText: string | undefined;
 let lastLetters = 0;
 let lastMarks = 0;
@@ -58,7 +60,7 @@ function scan(text: string): void {
     if (lower >= 97 && lower <= 122) letters |= 1 << (lower - 97);
     else marks |= MARK_OF[c] as number;
   }
-  lastText = text;
+  lastText = text.length <= CACHE_MAX ? text : undefined;
   lastLetters = letters;
   lastMarks = marks;
 }

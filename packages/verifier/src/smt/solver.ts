@@ -170,7 +170,9 @@ function free(h: Held): Promise<void> {
 }
 
 /** Frees unclosed sessions: the callback only queues `free`, which runs under the lock like any Z3 call. */
-const unclosed = new FinalizationRegistry<Held>((h) => void free(h));
+// A failure to free (Z3 aborted by an earlier trap) must not surface as an unhandled rejection, at whatever
+// moment garbage collection ran: the memory went with the failed module.
+const unclosed = new FinalizationRegistry<Held>((h) => void free(h).catch(() => undefined));
 
 /**
  * An incremental session: a base script (declarations, domain, definitions) parsed once, then many
@@ -234,7 +236,7 @@ export class QuerySession {
     if (this.closed) return;
     this.closed = true;
     unclosed.unregister(this);
-    void free(this.held);
+    void free(this.held).catch(() => undefined); // as for `unclosed`
   }
 
   get timeout(): number {
