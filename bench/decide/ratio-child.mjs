@@ -3,7 +3,7 @@
 //
 //   node bench/decide/ratio-child.mjs <artifact.json> <rules> <seed> <requests> <candidates> <maxBatches>
 //
-// stdout: one JSON object { rules, p50_ns, p99_ns, decisions }.
+// stdout: one JSON object { rules, p50_ns, p99_ns, decisions, checksum_ok }.
 import { readFileSync } from 'node:fs';
 import { loadPolicy } from '@writ/runtime';
 import { generatePolicy, generateRequests, selectBalanced } from './generate.mjs';
@@ -16,6 +16,7 @@ const policy = loadPolicy(JSON.parse(readFileSync(file, 'utf8')));
 const g = generatePolicy({ rules, singleTool: false, seed });
 const OPTS = { dryRun: true };
 const reqs = selectBalanced(generateRequests(g, Number(candidatesArg), seed + 1), (r) => policy.decide(r, OPTS).effect, Number(requestsArg)).requests;
+const allows = reqs.map((r) => policy.decide(r, OPTS).effect === 'allow');
 const m = measureBatches({
   step: (i) => (policy.decide(reqs[i % reqs.length], OPTS).effect === 'allow' ? 1 : 0),
   warmup: 20_000,
@@ -24,4 +25,7 @@ const m = measureBatches({
   maxMs: 1e9,
   minBatches: Number(batchesArg),
 });
-console.log(JSON.stringify({ rules, p50_ns: m.p50_ns, p99_ns: m.p99_ns, decisions: m.decisions }));
+// The timed loop must have decided as before it (the checksum counts allows over warm-up and batches).
+let expected = 0;
+for (let i = 0; i < 20_000 + m.decisions; i++) if (allows[i % reqs.length]) expected++;
+console.log(JSON.stringify({ rules, p50_ns: m.p50_ns, p99_ns: m.p99_ns, decisions: m.decisions, checksum_ok: m.checksum === expected }));

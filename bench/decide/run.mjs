@@ -261,10 +261,13 @@ const interleaved = (() => {
     const files = {};
     for (const [rules, { json }] of kept) writeFileSync((files[rules] = path.join(dir, `${rules}.json`)), json);
     const p50s = { 10: [], 10000: [] };
+    let childChecksums = true;
     for (let pair = 0; pair < INTERLEAVED.pairs; pair++) {
       for (const rules of pair % 2 === 0 ? [10, 10000] : [10000, 10]) {
         const out = execFileSync(process.execPath, [path.join(import.meta.dirname, 'ratio-child.mjs'), files[rules], String(rules), String(SEED), String(REQUESTS), String(CANDIDATES), String(INTERLEAVED.maxBatches)], { encoding: 'utf8' });
-        p50s[rules].push(JSON.parse(out).p50_ns);
+        const r = JSON.parse(out);
+        p50s[rules].push(r.p50_ns);
+        if (!r.checksum_ok) childChecksums = false;
       }
     }
     const line = {
@@ -278,8 +281,12 @@ const interleaved = (() => {
       method: `${2 * INTERLEAVED.pairs} fresh processes alternating the 10- and 10,000-rule artifacts (order swapped every pair); each loads its artifact, warms up with 20000 decisions, then times ${INTERLEAVED.maxBatches} batches of 100 as above; ratio of the medians of the processes' p50s`,
     };
     line.ratio = round(line.p50_10000_ns / line.p50_10_ns, 2);
+    // Also the median of each pair's own ratio (its two processes ran back to back).
+    const pairRatios = p50s[10].map((x, i) => p50s[10000][i] / x);
+    line.pair_ratio_median = round(median(pairRatios), 2);
+    line.checksums_ok = childChecksums;
     emit(line);
-    log(`interleaved processes: 10 rules p50 ${p50s[10].join('/')} ns, 10,000 rules p50 ${p50s[10000].join('/')} ns, ratio of medians ${line.ratio}`);
+    log(`interleaved processes: 10 rules p50 ${p50s[10].join('/')} ns, 10,000 rules p50 ${p50s[10000].join('/')} ns, ratio of medians ${line.ratio}, median pair ratio ${line.pair_ratio_median}`);
     return line;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -310,7 +317,7 @@ const summary = {
     p50_le_2us_single_tool_1000: single.writ.p50_ns <= 2000,
     writ_cedar_agree_on_all_checked: results.every((r) => r.cedar.agreement_count === r.cedar.agreement_checked),
     writ_reference_agree_on_all: results.every((r) => r.writ.reference_agreement === r.writ.requests),
-    checksums_ok: results.every((r) => r.writ.checksum_ok),
+    checksums_ok: results.every((r) => r.writ.checksum_ok) && interleaved.checksums_ok,
   },
   figures: {
     writ_p50_ns: Object.fromEntries(results.map((r) => [key(r.c), r.writ.p50_ns])),
@@ -321,6 +328,7 @@ const summary = {
     speedup_vs_cedar_p50: Object.fromEntries(results.map((r) => [key(r.c), r.cedar.writ_speedup_p50])),
     p50_ratio_10k_over_10: round(p50Ratio, 2),
     p50_ratio_10k_over_10_interleaved: interleaved.ratio,
+    p50_ratio_10k_over_10_pair_median: interleaved.pair_ratio_median,
     speedup_vs_cedar_at_1000: round(speedup1k, 1),
     load_10k_ms: r10k.writ.load_ms,
     compile_10k_ms: r10k.writ.compile_ms,
