@@ -77,6 +77,8 @@ type Worker = { onmessage?: (e: { data?: { cmd?: string } }) => void };
 let instance: Promise<Z3> | undefined;
 /** The end of the queue of sections; never rejects. */
 let tail: Promise<void> = Promise.resolve();
+/** Bumped when `shutdown` gives up on a section that does not end: sections queued before that never run. */
+let epoch = 0;
 
 function load(): Promise<Z3> {
   instance ??= (async () => {
@@ -109,7 +111,11 @@ function load(): Promise<Z3> {
 
 /** Runs `section` after every section queued before it has settled; its result or error is the caller's. */
 function serialised<T>(section: () => Promise<T> | T): Promise<T> {
-  const run = tail.then(section);
+  const queuedIn = epoch;
+  const run = tail.then(() => {
+    if (queuedIn !== epoch) throw new Error('the solver was shut down while this query waited');
+    return section();
+  });
   tail = run.then(
     () => undefined,
     () => undefined,
@@ -133,15 +139,36 @@ export function withInstance<T>(z3: Z3, section: (z3: Z3) => Promise<T> | T): Pr
   return serialised(() => (z3.alive ? section(z3) : undefined));
 }
 
+/** How long `shutdown` waits for the running section before stopping Z3's threads under it. */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
 /**
- * Stops Z3's worker threads so the process can exit, once any running section is done. Safe to call when Z3
- * never started; a later query loads a fresh instance.
+ * Stops Z3's worker threads so the process can exit, once the running section is done — or, if it is not done
+ * within `graceMs` (a Z3 worker that died, a check that ignores its timeout), under it: the stuck section and
+ * those queued behind it never complete, and later queries start on a fresh Z3. Safe to call when Z3 never
+ * started; a later query loads a fresh instance.
  */
-export function shutdown(): Promise<void> {
-  return serialised(async () => {
+export function shutdown(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+  const orderly = serialised(async () => {
     if (!instance) return;
     const z3 = await instance.catch(() => undefined);
     instance = undefined;
     z3?.terminate();
   });
+  const loaded = instance;
+  if (loaded === undefined) return orderly;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const forced = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      epoch++; // what waits behind the stuck section, this shutdown's own orderly part included, will not run
+      tail = Promise.resolve();
+      if (instance === loaded) instance = undefined;
+      void loaded.then(
+        (z3) => z3.terminate(),
+        () => undefined,
+      );
+      resolve();
+    }, graceMs);
+  });
+  return Promise.race([orderly, forced]).finally(() => clearTimeout(timer));
 }
